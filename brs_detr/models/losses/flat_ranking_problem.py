@@ -1,0 +1,56 @@
+"""Turn a head's class-wise logits and assignments into the one ranking problem BRS ranks."""
+from typing import Optional, Tuple
+
+from torch import Tensor
+
+# A positive whose predicted box misses its ground truth (IoU 0) stays a positive, ranked last among
+# positives, instead of silently turning into a negative (target 0 means negative).
+MIN_POSITIVE_TARGET = 1e-6
+
+
+def flat_ranking_problem(cls_scores: Tensor,
+                         labels: Tensor,
+                         pos_ious: Tensor,
+                         valid: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+    """Flatten every (prediction, class) pair of a batch into one ranking problem (Sec. 3.5).
+
+    A pair is positive when the prediction is assigned to a ground truth of that class; its target
+    is the IoU of the predicted box with that ground truth (detached). Every other pair is negative
+    (target 0). Ignored predictions take no part.
+
+    Args:
+        cls_scores (Tensor): (N, C) class-wise sigmoid logits of all predictions of the batch
+            (all images, levels or queries concatenated).
+        labels (Tensor): (N,) assigned class in [0, C) for a positive; any other value (mmdet uses
+            C, the background index) for a negative.
+        pos_ious (Tensor): (P,) IoU of each positive prediction with its ground truth, positives
+            in increasing index order (``labels`` in [0, C)); detached here.
+        valid (Tensor, optional): (N,) bool, False for ignored predictions. Default: all valid.
+
+    Returns:
+        tuple[Tensor, Tensor]: flat logits and targets, (M * C,) each, M the valid predictions.
+    """
+    if cls_scores.dim() != 2:
+        raise ValueError(f'flat_ranking_problem: cls_scores must be (N, C), got shape '
+                         f'{tuple(cls_scores.shape)}')
+    num_preds, num_classes = cls_scores.shape
+    if labels.shape != (num_preds, ):
+        raise ValueError(f'flat_ranking_problem: labels must be ({num_preds},) to match cls_scores '
+                         f'{tuple(cls_scores.shape)}, got {tuple(labels.shape)}')
+    positive = (labels >= 0) & (labels < num_classes)
+    num_pos = int(positive.sum())
+    if pos_ious.shape != (num_pos, ):
+        raise ValueError(f'flat_ranking_problem: pos_ious must hold one IoU per positive, shape '
+                         f'({num_pos},), got {tuple(pos_ious.shape)}')
+    if valid is not None and valid.shape != (num_preds, ):
+        raise ValueError(f'flat_ranking_problem: valid must be ({num_preds},), got '
+                         f'{tuple(valid.shape)}')
+
+    targets = cls_scores.new_zeros((num_preds, num_classes))
+    pos_rows = positive.nonzero(as_tuple=True)[0]
+    targets[pos_rows, labels[pos_rows]] = pos_ious.detach().to(targets.dtype).clamp(
+        min=MIN_POSITIVE_TARGET, max=1.0)
+    if valid is not None:
+        valid = valid.bool()
+        return cls_scores[valid].reshape(-1), targets[valid].reshape(-1)
+    return cls_scores.reshape(-1), targets.reshape(-1)

@@ -1,0 +1,64 @@
+"""The loss step shared by the rank-based auxiliary heads (RPN, ATSS, RoI box head)."""
+from typing import Optional, Tuple
+
+import torch.nn as nn
+from torch import Tensor
+
+from mmdet.structures.bbox import bbox_overlaps
+
+from .flat_ranking_problem import flat_ranking_problem
+from .ranking_loss import RankingLoss
+from .self_balance import max_score_weights, self_balance
+
+
+def rank_based_head_losses(loss_cls: nn.Module,
+                           loss_bbox: nn.Module,
+                           cls_scores: Tensor,
+                           labels: Tensor,
+                           pos_bbox_preds: Tensor,
+                           pos_bbox_targets: Tensor,
+                           valid: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+    """Ranking loss and self-balanced box loss of an RS-style head (thesis Sec. 3.5 and 4.1).
+
+    The ranking loss sees all predictions of the batch at once (no sampling); positives' targets are
+    the IoUs of their decoded, detached boxes. The box loss (GIoU) is a mean over positives weighted
+    by each positive's detached max score, then self-balanced to the ranking loss (Eq. 3.56).
+
+    Args:
+        loss_cls (nn.Module): a :class:`RankingLoss` (BRS, RS, BAP or AP).
+        loss_bbox (nn.Module): an mmdet box loss on decoded boxes (e.g. GIoULoss).
+        cls_scores (Tensor): (N, C) class-wise logits of all predictions of the batch.
+        labels (Tensor): (N,) class in [0, C) for positives, C for negatives.
+        pos_bbox_preds (Tensor): (P, 4) decoded boxes of the positives, in index order.
+        pos_bbox_targets (Tensor): (P, 4) their ground-truth boxes.
+        valid (Tensor, optional): (N,) False for ignored predictions.
+
+    Returns:
+        tuple[Tensor, Tensor]: ranking loss and self-balanced box loss.
+    """
+    pos_ious = bbox_overlaps(pos_bbox_preds.detach(), pos_bbox_targets, is_aligned=True)
+    logits, targets = flat_ranking_problem(cls_scores, labels, pos_ious, valid)
+    loss_rank = loss_cls(logits, targets)
+    if pos_bbox_preds.numel() == 0:
+        # keep the box branch in the graph (DDP) with a zero loss
+        return loss_rank, pos_bbox_preds.sum()
+    positive = (labels >= 0) & (labels < cls_scores.size(1))
+    weights = max_score_weights(cls_scores[positive])
+    loss_box = loss_bbox(pos_bbox_preds, pos_bbox_targets, weight=weights,
+                         avg_factor=weights.sum())
+    return loss_rank, self_balance(loss_box, loss_rank)
+
+
+def check_rank_based_head(head) -> None:
+    """Fail at build time, naming the key, when a rank-based head is configured without a ranking
+    loss or without decoded-box regression (its IoU targets and GIoU need decoded boxes)."""
+    name = type(head).__name__
+    if not isinstance(head.loss_cls, RankingLoss):
+        raise TypeError(f'{name}: loss_cls must be a ranking loss (RankSortLoss or APLoss), got '
+                        f'{type(head.loss_cls).__name__}')
+    if not getattr(head, 'use_sigmoid_cls', True):
+        raise ValueError(f'{name}: set loss_cls.use_sigmoid=True; ranking losses need one sigmoid '
+                         'logit per class')
+    if not head.reg_decoded_bbox:
+        raise ValueError(f'{name}: set reg_decoded_bbox=True; ranking targets are IoUs of decoded '
+                         'boxes')
