@@ -1,0 +1,73 @@
+"""Evaluate a checkpoint with mmengine's Runner; print COCO AP, AP50, AP75, APs, APm, APl and
+write them as JSON.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--coco-backend faster-coco-eval]
+                                           [--out results.pkl] [--show-dir DIR] [--cfg-options ...]
+    bash tools/dist_test.sh CONFIG CHECKPOINT 8 [options]        # 8 GPUs (torchrun)
+
+``--coco-backend faster-coco-eval`` gives the same numbers as the default pycocotools, faster.
+"""
+import argparse
+import json
+import os.path as osp
+
+from mmdet.engine.hooks.utils import trigger_visualization_hook
+from mmdet.evaluation import DumpDetResults
+from mmengine.config import DictAction
+from mmengine.dist import is_main_process
+
+from brs_detr.engine import build_runner, load_config, set_local_rank_env
+from brs_detr.evaluation import BACKENDS, CocoAPMetric, with_coco_backend
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="Evaluate a detector checkpoint")
+    parser.add_argument("config", help="config file")
+    parser.add_argument("checkpoint", help="checkpoint file (loaded with weights_only=True)")
+    parser.add_argument("--work-dir", help="where logs and metrics go (default work_dirs/<config>)")
+    parser.add_argument("--coco-backend", choices=BACKENDS, default="pycocotools",
+                        help="COCO evaluator (default: %(default)s)")
+    parser.add_argument("--metrics-json", help="where the AP summary goes "
+                                               "(default <work-dir>/coco_metrics.json)")
+    parser.add_argument("--out", help="also dump the raw predictions to this .pkl file")
+    parser.add_argument("--show-dir", help="draw predictions into this folder (inside the work dir)")
+    parser.add_argument("--cfg-options", nargs="+", action=DictAction, metavar="KEY=VALUE",
+                        help="override config entries")
+    parser.add_argument("--launcher", choices=["none", "pytorch", "slurm"], default="none")
+    parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    set_local_rank_env(args.local_rank)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f"checkpoint {args.checkpoint} does not exist")
+    if args.out is not None and not args.out.endswith((".pkl", ".pickle")):
+        raise ValueError(f"--out must name a .pkl file, got {args.out}")
+    cfg = load_config(args.config, args.cfg_options, args.work_dir, args.launcher)
+    cfg.load_from = args.checkpoint
+    cfg.test_evaluator = with_coco_backend(cfg.test_evaluator, args.coco_backend)
+    if args.show_dir:
+        args.show = False
+        cfg = trigger_visualization_hook(cfg, args)
+
+    runner = build_runner(cfg)
+    if args.out is not None:
+        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+    runner.test()
+
+    summary = {iou_type: values for metric in runner.test_evaluator.metrics
+               if isinstance(metric, CocoAPMetric) for iou_type, values in metric.summary.items()}
+    if is_main_process() and summary:
+        path = args.metrics_json or osp.join(cfg.work_dir, "coco_metrics.json")
+        with open(path, "w") as f:
+            json.dump(dict(config=args.config, checkpoint=args.checkpoint, backend=args.coco_backend,
+                           **summary), f, indent=2)
+        for iou_type, values in summary.items():
+            print(f"{iou_type}: " + "  ".join(f"{k} {100 * v:.1f}" for k, v in values.items()))
+        print(f"metrics written to {path}")
+
+
+if __name__ == "__main__":
+    main()
