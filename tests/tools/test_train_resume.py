@@ -1,12 +1,12 @@
 """Resume after a crash loses nothing: a run killed mid-epoch and resumed from its last checkpoint
 ends with exactly the weights, optimiser, lr-scheduler and iteration counter of an uninterrupted run,
-with torch's safe loading left on (no TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD)."""
+with torch's safe loading left on (no TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD). Without the RNGStateHook
+that tools/train.py adds, the resumed run's optimiser state already differs (checked by hand)."""
 import torch
 from mmengine.config import Config
+from tool_helpers import DETERMINISTIC, run_tool, tool_env
 
 from brs_detr.io.safe_load import load_checkpoint_safely
-
-from tool_helpers import DETERMINISTIC, run_tool, tool_env
 
 # 3 epochs of 2 iterations (3 images, batch 2); the lr drops after epoch 2 so the scheduler state
 # matters; a checkpoint after every epoch.
