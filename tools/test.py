@@ -13,10 +13,9 @@ import os.path as osp
 
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
-from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 
-from brs_detr.engine import build_runner, load_config, set_local_rank_env
+from brs_detr.engine import add_runner_arguments, build_runner, load_config, set_local_rank_env
 from brs_detr.evaluation import BACKENDS, CocoAPMetric, with_coco_backend
 
 
@@ -31,10 +30,7 @@ def parse_args(argv=None):
                                                "(default <work-dir>/coco_metrics.json)")
     parser.add_argument("--out", help="also dump the raw predictions to this .pkl file")
     parser.add_argument("--show-dir", help="draw predictions into this folder (inside the work dir)")
-    parser.add_argument("--cfg-options", nargs="+", action=DictAction, metavar="KEY=VALUE",
-                        help="override config entries")
-    parser.add_argument("--launcher", choices=["none", "pytorch", "slurm"], default="none")
-    parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
+    add_runner_arguments(parser)
     return parser.parse_args(argv)
 
 

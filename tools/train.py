@@ -10,11 +10,11 @@ dir's latest checkpoint, including the optimiser, lr schedule and random-generat
 import argparse
 import os.path as osp
 
-from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 
-from brs_detr.engine import (add_rng_state_hook, build_runner, enable_amp, enable_auto_scale_lr,
-                             enable_tensorboard, load_config, set_local_rank_env, set_resume)
+from brs_detr.engine import (add_rng_state_hook, add_runner_arguments, build_runner, enable_amp,
+                             enable_auto_scale_lr, enable_tensorboard, load_config,
+                             set_local_rank_env, set_resume)
 
 
 def parse_args(argv=None):
@@ -27,10 +27,7 @@ def parse_args(argv=None):
     parser.add_argument("--auto-scale-lr", action="store_true",
                         help="scale the lr to the actual total batch size (config's auto_scale_lr)")
     parser.add_argument("--tensorboard", action="store_true", help="also log to TensorBoard")
-    parser.add_argument("--cfg-options", nargs="+", action=DictAction, metavar="KEY=VALUE",
-                        help="override config entries, e.g. train_cfg.max_epochs=1")
-    parser.add_argument("--launcher", choices=["none", "pytorch", "slurm"], default="none")
-    parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
+    add_runner_arguments(parser)
     return parser.parse_args(argv)
 
 

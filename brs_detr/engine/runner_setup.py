@@ -6,12 +6,13 @@ torch >= 2.6 with safe loading left on, and a resumed run replaying the same ran
 """
 from __future__ import annotations
 
+import argparse
 import os
 import os.path as osp
 
 import torch
 import torch.distributed as dist
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -19,6 +20,14 @@ from brs_detr import evaluation  # noqa: F401  (registers CocoAPMetric for confi
 from brs_detr.io.safe_load import use_safe_checkpoint_loading
 
 from . import rng_state_hook  # noqa: F401  (registers RNGStateHook)
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every runner tool shares: config overrides and the distributed launcher."""
+    parser.add_argument("--cfg-options", nargs="+", action=DictAction, metavar="KEY=VALUE",
+                        help="override config entries, e.g. train_cfg.max_epochs=1")
+    parser.add_argument("--launcher", choices=["none", "pytorch", "slurm"], default="none")
+    parser.add_argument("--local_rank", "--local-rank", type=int, default=0)
 
 
 def load_config(path: str, cfg_options: dict | None = None, work_dir: str | None = None,
