@@ -37,7 +37,7 @@ def test_tiny_model_overfits_demo_images(build_tiny, demo_datasets, tiny_cfg):
         total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)
         optim.step()
-        history.append(float(total))
+        history.append(total.item())
     assert all(torch.isfinite(torch.tensor(history)))
     assert sum(history[-5:]) / 5 < 0.4 * history[0], history
     ap_after = _coco_ap(model, val_set, ann_file)
