@@ -15,6 +15,17 @@ def assert_matches_reference(logits, targets, delta, with_sorting, bucketed, rto
                                    rtol=rtol, atol=atol, msg=lambda m: f"{name}: {m}")
 
 
+def tied_grid_logits(seed, num_pos, ious, num_logits=400):
+    """Logits on a 0.25 grid (many ties of every kind); positives' IoUs drawn from ``ious``."""
+    gen = torch.Generator().manual_seed(seed)
+    logits = torch.randint(-6, 7, (num_logits,), generator=gen).double() * 0.25
+    targets = torch.zeros(num_logits, dtype=torch.float64)
+    choices = torch.tensor(ious, dtype=torch.float64)
+    targets[torch.randperm(num_logits, generator=gen)[:num_pos]] = choices[
+        torch.randint(0, len(ious), (num_pos,), generator=gen)]
+    return logits, targets
+
+
 @pytest.mark.parametrize("bucketed", [True, False])
 @pytest.mark.parametrize("with_sorting", [True, False])
 @pytest.mark.parametrize("num_logits,percent", [(300, 2), (1000, 1), (500, 10), (200, 5)])
@@ -28,12 +39,7 @@ def test_float64_equals_reference_on_synthetic_data(num_logits, percent, with_so
 @pytest.mark.parametrize("delta", [0.0, 0.25, 0.5, 1.0])
 def test_ties_everywhere_equal_reference(delta, bucketed):
     """Logits on a coarse grid: positive-negative, positive-positive and negative ties; equal IoUs."""
-    gen = torch.Generator().manual_seed(7)
-    logits = torch.randint(-6, 7, (400,), generator=gen).double() * 0.25
-    targets = torch.zeros(400, dtype=torch.float64)
-    pos = torch.randperm(400, generator=gen)[:30]
-    targets[pos] = torch.tensor([0.5, 0.7, 1.0], dtype=torch.float64)[
-        torch.randint(0, 3, (30,), generator=gen)]
+    logits, targets = tied_grid_logits(seed=7, num_pos=30, ious=[0.5, 0.7, 1.0])
     assert_matches_reference(logits, targets, delta, True, bucketed, rtol=1e-10, atol=1e-13)
 
 
@@ -105,11 +111,7 @@ def sorted_path_loss(logits, targets, delta, with_sorting):
 @pytest.mark.parametrize("with_sorting", [True, False])
 @pytest.mark.parametrize("delta", [0.0, 0.25, 0.5, 1.0])
 def test_prefix_sum_path_equals_reference_with_ties(delta, with_sorting):
-    gen = torch.Generator().manual_seed(13)
-    logits = torch.randint(-6, 7, (400,), generator=gen).double() * 0.25
-    targets = torch.zeros(400, dtype=torch.float64)
-    targets[torch.randperm(400, generator=gen)[:40]] = torch.tensor(
-        [0.5, 0.7, 1.0, 0.25], dtype=torch.float64)[torch.randint(0, 4, (40,), generator=gen)]
+    logits, targets = tied_grid_logits(seed=13, num_pos=40, ious=[0.5, 0.7, 1.0, 0.25])
     ref = reference_loss(logits, targets, delta, with_sorting, bucketed=True)
     got = sorted_path_loss(logits, targets, delta, with_sorting)
     for r, g in zip(ref, got):
