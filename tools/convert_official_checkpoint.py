@@ -19,6 +19,7 @@ or from the shell: ``python tools/convert_official_checkpoint.py official.pth ou
 ``torch.load(weights_only=True)``: a file that needs pickled code is refused, never executed.
 """
 import argparse
+import pickle
 import re
 import sys
 from collections import OrderedDict
@@ -114,31 +115,42 @@ def convert_state_dict(
     return converted, report
 
 
-def load_official_state_dict(path: str) -> Dict[str, torch.Tensor]:
-    """The ``state_dict`` of a checkpoint file (or the file itself if it is a bare state dict),
-    loaded with ``weights_only=True``."""
+def load_checkpoint_file(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
+    """(state dict, meta) of a checkpoint file (or of a bare state dict), read with
+    ``weights_only=True``. ValueError, saying which, for a file that needs pickled code, a
+    truncated or corrupt file, and a file without a state dict of tensors."""
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as err:  # torch raises several types for refused/corrupt files
-        raise ValueError(
-            f'{path}: cannot be read with torch.load(weights_only=True): {err}') from err
+    except pickle.UnpicklingError as err:
+        raise ValueError(f'{path}: refused, it needs pickled code to load '
+                         f'(torch.load(weights_only=True)): {err}') from err
+    except Exception as err:  # zip/EOF errors of truncated or corrupt files
+        raise ValueError(f'{path}: not a readable PyTorch checkpoint (truncated or corrupt?), '
+                         f'torch.load(weights_only=True) says: {err}') from err
     state_dict = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state_dict, dict) or not all(
+    if not isinstance(state_dict, dict) or not state_dict or not all(
             isinstance(v, torch.Tensor) for v in state_dict.values()):
         raise ValueError(f'{path}: no state dict of tensors found (top-level keys: '
                          f'{list(ckpt)[:10] if isinstance(ckpt, dict) else type(ckpt)})')
-    return state_dict
+    meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+    return state_dict, meta if isinstance(meta, dict) else {}
 
 
-def _target_state_dict(config: str) -> Dict[str, torch.Tensor]:
+def load_official_state_dict(path: str) -> Dict[str, torch.Tensor]:
+    """The ``state_dict`` of a checkpoint file, see :func:`load_checkpoint_file`."""
+    return load_checkpoint_file(path)[0]
+
+
+def model_state_dict(config: str) -> Dict[str, torch.Tensor]:
+    """State dict of the (untrained) model a config builds: the names and shapes to match."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     from mmdet.registry import MODELS
     import projects.models  # noqa: F401  (registers the Co-DETR modules)
 
-    init_default_scope('mmdet')
     cfg = Config.fromfile(config)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
     return MODELS.build(cfg.model).state_dict()
 
 
@@ -152,7 +164,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     official = load_official_state_dict(args.src)
-    target = _target_state_dict(args.config) if args.config else None
+    target = model_state_dict(args.config) if args.config else None
     converted, report = convert_state_dict(official, target)
     print(report.summary())
     if target is not None and not report.ok and not args.allow_unmatched:

@@ -12,13 +12,12 @@ The result, ``<out-dir>/<name>.pth``, loads with ``tools/test.py CONFIG <out-dir
 The registry (``brs_detr/io/released_checkpoints.py``) is the table in checkpoints.md.
 """
 import argparse
-import pickle
 import sys
 import urllib.parse
 from pathlib import Path
 
 import torch
-from convert_official_checkpoint import convert_state_dict
+from convert_official_checkpoint import convert_state_dict, load_checkpoint_file, model_state_dict
 
 from brs_detr.io.download import DownloadError, download, sha256_of
 from brs_detr.io.released_checkpoints import RELEASED_CHECKPOINTS, ReleasedCheckpoint, markdown_table
@@ -80,36 +79,11 @@ def fetch(entry: ReleasedCheckpoint, local: Path | None, out_dir: Path, progress
     return local
 
 
-def load_weights(path: Path) -> tuple[dict, dict]:
-    """(state dict, meta) read with the safe unpickler; a clear error for unreadable files."""
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise SystemExit(f"{path}: refused, it needs pickled code to load (weights_only=True): {err}")
-    except Exception as err:  # zip/EOF errors of truncated or corrupt files
-        raise SystemExit(f"{path}: not a readable PyTorch checkpoint (truncated or corrupt?): {err}")
-    state_dict = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
-    if not state_dict or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
-        raise SystemExit(f"{path}: holds no state dict of tensors")
-    meta = ckpt.get("meta", {}) if isinstance(ckpt, dict) else {}
-    return state_dict, meta if isinstance(meta, dict) else {}
-
-
 def is_mmdet2(state_dict: dict, meta: dict) -> bool:
     if str(meta.get("mmdet_version", "")).startswith("2.") or \
             str(meta.get("mmcv_version", "")).startswith("1."):
         return True
     return any(marker in key for key in state_dict for marker in _MMDET2_KEY_MARKERS)
-
-
-def model_state_dict(config: str) -> dict:
-    from mmdet.registry import MODELS
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-
-    cfg = Config.fromfile(config)
-    init_default_scope(cfg.get("default_scope", "mmdet"))
-    return MODELS.build(cfg.model).state_dict()
 
 
 def main(argv=None):
@@ -129,7 +103,10 @@ def main(argv=None):
     print(f"{raw}: {raw.stat().st_size} bytes, sha256 {digest} "
           f"({'verified' if entry.sha256 else 'no published sha256 to check against'})")
 
-    state_dict, meta = load_weights(raw)
+    try:
+        state_dict, meta = load_checkpoint_file(raw)
+    except ValueError as err:
+        raise SystemExit(str(err))
     fmt = entry.fmt or ("mmdet2" if is_mmdet2(state_dict, meta) else "mmdet3")
     if fmt == "mmdet2":
         target = model_state_dict(entry.config) if entry.config else None
