@@ -3,15 +3,16 @@ from typing import Optional, Tuple
 
 from torch import Tensor
 
-# A positive whose predicted box misses its ground truth (IoU 0) stays a positive, ranked last among
-# positives, instead of silently turning into a negative (target 0 means negative).
+# With ``zero_iou_negative=False`` a positive whose predicted box misses its ground truth (IoU 0)
+# stays a positive with this target, ranked last among positives (target 0 means negative).
 MIN_POSITIVE_TARGET = 1e-6
 
 
 def flat_ranking_problem(cls_scores: Tensor,
                          labels: Tensor,
                          pos_ious: Tensor,
-                         valid: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+                         valid: Optional[Tensor] = None,
+                         zero_iou_negative: bool = False) -> Tuple[Tensor, Tensor]:
     """Flatten every (prediction, class) pair of a batch into one ranking problem (Sec. 3.5).
 
     A pair is positive when the prediction is assigned to a ground truth of that class; its target
@@ -26,6 +27,10 @@ def flat_ranking_problem(cls_scores: Tensor,
         pos_ious (Tensor): (P,) IoU of each positive prediction with its ground truth, positives
             in increasing index order (``labels`` in [0, C)); detached here.
         valid (Tensor, optional): (N,) bool, False for ignored predictions. Default: all valid.
+        zero_iou_negative (bool): what a positive whose box has IoU 0 with its ground truth
+            becomes. False (the thesis' intent): it stays positive, with target
+            ``MIN_POSITIVE_TARGET``. True (the authors' released code, which writes the IoUs into
+            a 0/1 label vector, so IoU 0 reads as a negative): it is a negative.
 
     Returns:
         tuple[Tensor, Tensor]: flat logits and targets, (M * C,) each, M the valid predictions.
@@ -48,8 +53,9 @@ def flat_ranking_problem(cls_scores: Tensor,
 
     targets = cls_scores.new_zeros((num_preds, num_classes))
     pos_rows = positive.nonzero(as_tuple=True)[0]
+    min_target = 0.0 if zero_iou_negative else MIN_POSITIVE_TARGET
     targets[pos_rows, labels[pos_rows]] = pos_ious.detach().to(targets.dtype).clamp(
-        min=MIN_POSITIVE_TARGET, max=1.0)
+        min=min_target, max=1.0)
     if valid is not None:
         valid = valid.bool()
         return cls_scores[valid].reshape(-1), targets[valid].reshape(-1)
