@@ -41,13 +41,13 @@ def count_by_grid(values: torch.Tensor, boundaries: torch.Tensor) -> torch.Tenso
     GRID_MAX_PER_CELL boundaries.
     """
     num_bounds = boundaries.numel()
-    low, span = boundaries[0], float(boundaries[-1] - boundaries[0])
     cells = min(1 << 22, GRID_CELLS_PER_BOUNDARY * num_bounds)
-    if not span > 0:
-        return count_by_search(values, boundaries)
-    scale = cells / span
-
     exact = torch.promote_types(values.dtype, torch.float32)  # holds every cell index exactly
+    low = boundaries[0].to(exact)
+    # Kept on the device (no synchronisation); a zero or too small span puts every boundary in
+    # cell 0, where the per-cell comparisons below (or the fallback) still count exactly.
+    scale = cells / (boundaries[-1].to(exact) - low)
+    scale = torch.where(torch.isfinite(scale), scale, torch.zeros_like(scale))
 
     def cell_of(x):
         return (x.to(exact) - low).mul_(scale).clamp_(0, cells - 1).to(torch.int32)
@@ -81,14 +81,14 @@ def bucket_ids(logits: torch.Tensor, positive_index: torch.Tensor, sorted_pos_lo
 
 
 def bucket_prototypes(logits: torch.Tensor, ids: torch.Tensor, num_pos: int):
-    """Occupied bucket ids, their sizes b_j and their prototypes (mean logits, Sec. 3.3).
+    """Sizes b_j and prototypes (mean logits, Sec. 3.3) of the P + 1 buckets, ids 1 .. P + 1.
 
+    An empty bucket has size 0 (and prototype 0), so it adds nothing wherever it is weighted by
+    its size; keeping it spares asking the device which buckets are occupied (a synchronisation).
     Bucket sums are accumulated in float64 so that a prototype of millions of negatives keeps the
     precision of the compute dtype.
     """
-    sizes = torch.bincount(ids, minlength=num_pos + 2)
-    sums = torch.bincount(ids, weights=logits.double(), minlength=num_pos + 2)
-    occupied = sizes[1:].nonzero().squeeze(1) + 1
-    sizes = sizes.index_select(0, occupied)
-    prototypes = (sums.index_select(0, occupied) / sizes).to(logits.dtype)
-    return occupied, sizes.to(logits.dtype), prototypes
+    sizes = torch.bincount(ids, minlength=num_pos + 2)[1:]
+    sums = torch.bincount(ids, weights=logits.double(), minlength=num_pos + 2)[1:]
+    prototypes = (sums / sizes.clamp(min=1)).to(logits.dtype)
+    return sizes.to(logits.dtype), prototypes

@@ -22,27 +22,32 @@ class _RankingLossFunction(torch.autograd.Function):
         flat_logits = logits.reshape(-1).to(dtype)
         flat_targets = targets.reshape(-1).to(dtype)
         ctx.input_shape, ctx.input_dtype = logits.shape, logits.dtype
-        if flat_targets.numel() == 0 or float(flat_targets.max()) <= 0:
-            empty = flat_logits.new_zeros(0)
-            ctx.save_for_backward(torch.zeros_like(flat_logits), empty,
-                                  empty.to(torch.int64))
+        # The positives' count is the one value the host must know (it sizes every later step).
+        positive_index = (flat_targets > 0).nonzero().squeeze(1)
+        ctx.num_pos = positive_index.numel()
+        if ctx.num_pos == 0:
+            ctx.save_for_backward(torch.zeros_like(flat_logits), flat_logits.new_zeros(0),
+                                  positive_index)
             zero = logits.new_zeros(())
             return zero, zero.clone()
         if bucketed:
-            update = bucketed_rank_sort_update(flat_logits, flat_targets, delta, with_sorting, assign)
+            update = bucketed_rank_sort_update(flat_logits, flat_targets, delta, with_sorting, assign,
+                                               positive_index=positive_index)
         else:
-            update = rank_sort_update(flat_logits, flat_targets, delta, with_sorting)
-        num_pos = update.positive_index.numel()
-        ctx.save_for_backward(update.ranking_grad.div_(num_pos), update.sorting_grad / num_pos,
-                              update.positive_index)
+            update = rank_sort_update(flat_logits, flat_targets, delta, with_sorting,
+                                      positive_index=positive_index)
+        # Saved un-normalised: backward scales by out_grad / |P| in its one pass over the logits.
+        ctx.save_for_backward(update.ranking_grad, update.sorting_grad, positive_index)
         return (update.ranking_errors.mean().to(logits.dtype),
                 update.sorting_errors.mean().to(logits.dtype))
 
     @staticmethod
     def backward(ctx, ranking_out_grad, sorting_out_grad):
         ranking_grad, sorting_grad, positive_index = ctx.saved_tensors
-        grad = ranking_grad * ranking_out_grad.to(ranking_grad.dtype)
-        grad.index_add_(0, positive_index, sorting_grad * sorting_out_grad.to(sorting_grad.dtype))
+        scale = 1.0 / max(ctx.num_pos, 1)
+        grad = ranking_grad * (ranking_out_grad.to(ranking_grad.dtype) * scale)
+        grad.index_add_(0, positive_index,
+                        sorting_grad * (sorting_out_grad.to(sorting_grad.dtype) * scale))
         return grad.view(ctx.input_shape).to(ctx.input_dtype), None, None, None, None, None
 
 

@@ -116,8 +116,11 @@ class FlatUpdate(NamedTuple):
     """(P,) flat indices of the positives."""
 
 
-def split_positives(logits: torch.Tensor, targets: torch.Tensor):
-    """Flat indices, logits and IoUs of the positives (targets > 0)."""
-    positive_index = (targets > 0).nonzero().squeeze(1)
+def split_positives(logits: torch.Tensor, targets: torch.Tensor,
+                    positive_index: Optional[torch.Tensor] = None):
+    """Flat indices, logits and IoUs of the positives (targets > 0); ``positive_index``, when the
+    caller has it already, saves a pass and a host-device synchronisation."""
+    if positive_index is None:
+        positive_index = (targets > 0).nonzero().squeeze(1)
     return (positive_index, logits.index_select(0, positive_index),
             targets.index_select(0, positive_index))

@@ -37,13 +37,17 @@ def check_inputs(logits: torch.Tensor, targets: torch.Tensor, delta: float) -> N
         raise ValueError(f"delta must be a finite number >= 0, got {delta!r}")
     if logits.numel() == 0:
         return
-    # One min/max pass each; NaN propagates to both, so it fails the tests below too.
-    low, high = (float(v) for v in torch.aminmax(logits.detach()))
-    if not (math.isfinite(low) and math.isfinite(high)):
+    # One min/max pass each (NaN propagates to both, so it fails the tests below too), read on
+    # the host together: one device synchronisation.
+    extrema = list(torch.aminmax(logits.detach()))
+    if targets.dtype != torch.bool:
+        extrema += list(torch.aminmax(targets.detach()))
+    values = torch.stack([v.double() for v in extrema]).tolist()
+    if not (math.isfinite(values[0]) and math.isfinite(values[1])):
         raise ValueError("logits contain NaN or Inf")
     if targets.dtype == torch.bool:
         return
-    low, high = (float(v) for v in torch.aminmax(targets.detach()))
+    low, high = values[2:]
     if not (low >= 0 and high <= 1):
         raise ValueError("targets must lie in [0, 1] (0: negative, IoU in (0, 1]: positive); "
                          "found a value outside it or NaN")
