@@ -1,0 +1,5 @@
+"""The one-stage tests reuse the BRS-DETR tests' helpers (config diff, demo-set and model builders)."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'brs_detr'))
