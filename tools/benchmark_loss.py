@@ -13,8 +13,12 @@ already measured, exceeds --time-cap is skipped and reported as skipped.
 Scale mode (--scale): BRS and BAP at L = 10M, m = 1 % and L = 1M, m = 5 %, each in a fresh process,
 printing time and peak memory (resource.getrusage; on CUDA also torch.cuda.max_memory_allocated).
 
+On CUDA (``--device cuda``) each row also counts the host-device synchronisations of one BAP and
+one BRS call (torch.cuda.set_sync_debug_mode); the goal there is BRS <= one sort (BRS/sort <= 1).
+
     python tools/benchmark_loss.py --out work_dirs/benchmark_loss
     python tools/benchmark_loss.py --scale
+    python tools/benchmark_loss.py --device cuda --sizes 1000000 --percents 0.1 1
 """
 import argparse
 import csv
@@ -23,13 +27,14 @@ import resource
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchmark_timing import count_syncs, timed  # noqa: E402
 from brs_detr.ranking.functional import ranking_loss  # noqa: E402
 
 LOSSES = {  # name: (bucketed, with_sorting, delta, how negatives find their bucket)
@@ -41,6 +46,8 @@ LOSSES = {  # name: (bucketed, with_sorting, delta, how negatives find their buc
     "BRS-sortall": (True, True, 0.5, "sort"),
 }
 FLOORS = ("sort", "focal")
+#: Losses whose host-device synchronisations per call are counted on CUDA.
+SYNC_COUNTED = ("BAP", "BRS")
 SCALE_CASES = ((10_000_000, 1.0), (1_000_000, 5.0))
 
 
@@ -85,21 +92,6 @@ def make_step(name, logits, targets):
     return ranking
 
 
-def timed(fn, device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter() - start
-
-
-def median_time(fn, repeats, device):
-    timed(fn, device)  # warm-up
-    return statistics.median(timed(fn, device) for _ in range(repeats))
-
-
 def run_figure(args, device):
     rows, skipped = [], []
     # Unbucketed losses: (pairs, seconds) of their largest cell so far; time ~ P x L pairs.
@@ -127,6 +119,8 @@ def run_figure(args, device):
                     [first] + [timed(fn, device) for _ in range(reps - 1)])
                 if not bucketed and pairs >= largest_cell.get(name, (0, 0.0))[0]:
                     largest_cell[name] = (pairs, row[name])
+                if name in SYNC_COUNTED:
+                    row[f"{name} syncs"] = count_syncs(fn, device)
             rows.append(row)
             print(format_row(row, args.losses), flush=True)
     return rows, skipped
@@ -141,6 +135,8 @@ def format_row(row, losses):
     for name in list(losses) + list(FLOORS):
         t = row.get(name)
         cells.append(f"{name}={'skipped' if t is None else f'{t * 1e3:.1f}ms'}")
+    cells += [f"{name} syncs={row[name + ' syncs']}" for name in SYNC_COUNTED
+              if row.get(name + " syncs") is not None]
     return "  ".join(cells)
 
 
@@ -167,7 +163,7 @@ def write_outputs(rows, skipped, args, device):
     out.mkdir(parents=True, exist_ok=True)
     cols = ["L", "m%", "P"] + list(args.losses) + list(FLOORS)
     with open(out / "benchmark_loss.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=cols)
+        writer = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")  # syncs: in the JSON
         writer.writeheader()
         for row in rows:
             writer.writerow({c: "" if row.get(c) is None else row[c] for c in cols})
