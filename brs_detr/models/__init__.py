@@ -5,10 +5,11 @@ Ranking losses (BRS / RS / BAP / AP) and the heads of Co-DETR trained with them 
 from .dense_heads import (BRSATSSHead, BRSCoATSSHead, BRSCoDeformDETRHead, BRSPAAHead,
                           BRSRetinaHead, BRSRPNHead)
 from .losses import APLoss, RankSortLoss
-from .roi_heads import BRSShared2FCBBoxHead
+from .roi_heads import (AllProposalsSampler, BRSFCNMaskHead, BRSShared2FCBBoxHead,
+                        BRSStandardRoIHead)
 
 __all__ = [
-    'APLoss', 'BRSATSSHead', 'BRSCoATSSHead', 'BRSCoDeformDETRHead', 'BRSPAAHead', 'BRSRetinaHead',
-    'BRSRPNHead', 'BRSShared2FCBBoxHead',
-    'RankSortLoss'
+    'APLoss', 'AllProposalsSampler', 'BRSATSSHead', 'BRSCoATSSHead', 'BRSCoDeformDETRHead',
+    'BRSFCNMaskHead', 'BRSPAAHead', 'BRSRetinaHead', 'BRSRPNHead', 'BRSShared2FCBBoxHead',
+    'BRSStandardRoIHead', 'RankSortLoss'
 ]
