@@ -59,10 +59,16 @@ def _seed(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], 'little') & (2**63 - 1)
 
 
+def _is_classifier(name: str) -> bool:
+    """A class-score layer: ``cls_branches.i``, ``atss_cls``, ``rpn_cls``, ``fc_cls``."""
+    module = next(part for part in reversed(name.split('.')[:-1]) if not part.isdigit())
+    return module == 'cls_branches' or module.endswith('_cls')
+
+
 def seeded_tensor(name: str, shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
     """The recipe's value of the official tensor ``name``: a function of the name and shape only.
 
-    Norm layers get scales near 1, classifier biases (names with ``cls``) the 1 % prior, running variances in [0.5, 1.5], small shifts; weight
+    Norm layers get scales near 1, classifier biases the 1 % prior, running variances in [0.5, 1.5], small shifts; weight
     matrices and kernels ~ N(0, 1/fan_in) (x2 for conv kernels, which feed ReLUs); biases and
     1-d parameters small. Integer buffers (``num_batches_tracked``) are zero.
     """
@@ -77,7 +83,7 @@ def seeded_tensor(name: str, shape: Sequence[int], dtype: torch.dtype) -> torch.
         value = 0.1 * noise
     elif len(shape) == 1 and leaf == 'weight':
         value = 1.0 + 0.1 * noise
-    elif len(shape) == 1 and leaf == 'bias' and 'cls' in name:
+    elif len(shape) == 1 and leaf == 'bias' and _is_classifier(name):
         value = PRIOR_LOGIT + 0.02 * noise  # classifiers start at a 1 % prior, as mmdet's
     elif len(shape) <= 1:
         value = 0.02 * noise

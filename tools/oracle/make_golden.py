@@ -103,7 +103,7 @@ def parse_losses(losses):
     values, total = {}, 0.0
     for key, value in losses.items():
         value = sum(value) if isinstance(value, (list, tuple)) else value
-        values[key] = float(value)
+        values[key] = float(value.detach())
         if 'loss' in key:
             total = total + value
     return values, total
