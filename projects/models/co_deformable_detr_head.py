@@ -140,8 +140,8 @@ class CoDeformDETRHead(DeformableDETRHead):
             tuple: ``all_cls_scores`` (num_layers, bs, nq, C) logits; ``all_bbox_preds``
             (num_layers, bs, nq, 4) normalised (cx, cy, w, h); ``enc_cls_scores`` (bs, sum(hw), C)
             and ``enc_bbox_preds`` (bs, sum(hw), 4) of the encoder proposals (``None`` without
-            two-stage); ``enc_outs``, the encoder memory as a pyramid (one map per input level
-            plus the extra downsampled one) for the aux heads.
+            two-stage); ``enc_outs``, the encoder memory as a pyramid (one contiguous map per
+            input level plus the extra downsampled one) for the aux heads.
         """
         masks, pos = self._masks_and_pos(mlvl_feats, batch_img_metas)
         query_embed = self.query_embedding.weight if hasattr(self, 'query_embedding') else None
@@ -154,7 +154,9 @@ class CoDeformDETRHead(DeformableDETRHead):
         start = 0
         for feat in mlvl_feats:
             bs, c, h, w = feat.shape
-            enc_outs.append(memory[:, start:start + h * w].transpose(1, 2).reshape(bs, c, h, w))
+            # contiguous: mmcv's RoIAlign reads its input's raw buffer as a dense (bs, c, h, w)
+            level = memory[:, start:start + h * w].transpose(1, 2).reshape(bs, c, h, w)
+            enc_outs.append(level.contiguous())
             start += h * w
         enc_outs.append(self.downsample(enc_outs[-1]))
 

@@ -38,6 +38,11 @@ class CoStandardRoIHead(StandardRoIHead):
         return bbox_results['loss_bbox'], self.export_positives(sampling_results,
                                                                 bbox_results['bbox_feats'])
 
+    def _bbox_forward(self, x: Tuple[Tensor], rois: Tensor) -> dict:
+        """mmdet's, on contiguous maps: mmcv's RoIAlign hands its input's raw buffer
+        (``data_ptr``) to the kernel, so a strided view would be pooled from the wrong memory."""
+        return super()._bbox_forward(tuple(level.contiguous() for level in x), rois)
+
     def assign_and_sample(self, x: Tuple[Tensor], rpn_results_list: InstanceList,
                           batch_data_samples: SampleList) -> List[SamplingResult]:
         """Assign every proposal to a ground truth and sample the training RoIs."""
