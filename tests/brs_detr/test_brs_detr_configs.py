@@ -69,6 +69,24 @@ BRS_CHANGES = {
        for key, value in dict(type='PseudoSampler', num=ABSENT, pos_fraction=ABSENT,
                               neg_pos_ub=ABSENT, add_gt_as_proposals=ABSENT).items()},
 }
+# Where the authors' released code did what the thesis does not say, the released configs do what
+# it did (README, "Differences from the official code"); the _intended config flips these.
+AUTHORS_CODE = {
+    'model.query_head.zero_iou_negative': True,
+    'model.rpn_head.loss_box_space': 'unit_anchor',
+    **{f'model.{head}.{key}': value
+       for head in ('rpn_head', 'roi_head.0.bbox_head', 'bbox_head.0')
+       for key, value in dict(zero_iou_negative=True, max_score_box_weights=False).items()},
+}
+# ... and the authors' RPN hands its nms_post = 4000 proposals to the RoI head (Co-DETR: 1000)
+AUTHORS_PROPOSALS = {'model.train_cfg.1.rpn_proposal.max_per_img': 4000}
+# the tiny demo: all proposals up to its nms_pre (1000), as the authors' 4000 = their nms_pre
+TINY_PROPOSALS = {'model.train_cfg.1.rpn_proposal.max_per_img': 1000}
+# The thesis' intent: every switch flipped, Co-DETR's 1000 training proposals.
+THESIS_INTENT = {
+    **{path: not value for path, value in AUTHORS_CODE.items() if isinstance(value, bool)},
+    'model.rpn_head.loss_box_space': 'image',
+}
 # The 12-epoch COCO schedule: lr divided by 5 after epochs 10 and 11 (the tiny demo keeps its own).
 SCHEDULE_CHANGES = {
     'param_scheduler.0.milestones.0': 10,
@@ -77,15 +95,21 @@ SCHEDULE_CHANGES = {
 }
 
 
+RELEASED = {**BRS_CHANGES, **SCHEDULE_CHANGES, **AUTHORS_CODE, **AUTHORS_PROPOSALS}
+
+
 @pytest.mark.parametrize('co_detr, brs_detr, changes', [
     ('co_detr/co_deformable_detr_r50_8xb2-12e_coco.py', 'brs_detr/brs_detr_r50_8xb2-12e_coco.py',
-     {**BRS_CHANGES, **SCHEDULE_CHANGES}),
+     RELEASED),
     ('co_detr/co_deformable_detr_swin-t_8xb2-12e_coco.py',
-     'brs_detr/brs_detr_swin-t_8xb2-12e_coco.py', {**BRS_CHANGES, **SCHEDULE_CHANGES}),
+     'brs_detr/brs_detr_swin-t_8xb2-12e_coco.py', RELEASED),
     ('co_detr/co_deformable_detr_swin-l_8xb2-12e_coco.py',
-     'brs_detr/brs_detr_swin-l_8xb2-12e_coco.py', {**BRS_CHANGES, **SCHEDULE_CHANGES}),
+     'brs_detr/brs_detr_swin-l_8xb2-12e_coco.py', RELEASED),
     ('co_detr/co_deformable_detr_tiny_1xb2-demo.py', 'brs_detr/brs_detr_tiny_1xb2-demo.py',
-     BRS_CHANGES),
+     {**BRS_CHANGES, **AUTHORS_CODE, **TINY_PROPOSALS}),
+    ('co_detr/co_deformable_detr_r50_8xb2-12e_coco.py',
+     'brs_detr/brs_detr_r50_8xb2-12e_coco_intended.py',
+     {**BRS_CHANGES, **SCHEDULE_CHANGES, **THESIS_INTENT}),
 ])
 def test_brs_detr_config_is_co_detr_with_the_thesis_changes(repo_root, co_detr, brs_detr,
                                                              changes):
@@ -101,6 +125,15 @@ def test_r50_changes_matcher_2_to_4_and_aux_weights_12_to_5(repo_root):
     assert diff['model.bbox_head.0.loss_cls.loss_weight'] == (12.0, 5.0)
     assert diff['model.query_head.loss_cls.type'] == ('FocalLoss', 'RankSortLoss')
     assert 'model.query_head.loss_cls.loss_weight' not in diff  # BRS at Focal's weight, 2.0
+
+
+def test_intended_variant_flips_every_authors_code_switch(repo_root):
+    diff = config_diff(repo_root, 'brs_detr/brs_detr_r50_8xb2-12e_coco.py',
+                       'brs_detr/brs_detr_r50_8xb2-12e_coco_intended.py')
+    assert diff == {
+        'model.train_cfg.1.rpn_proposal.max_per_img': (4000, 1000),
+        **{path: (AUTHORS_CODE[path], value) for path, value in THESIS_INTENT.items()},
+    }
 
 
 def test_rs_detr_is_brs_detr_unbucketed(repo_root):

@@ -20,10 +20,17 @@ class BRSCoDeformDETRHead(CoDeformDETRHead):
     query's target is the IoU of its box with its ground truth. L1 and GIoU are the base head's,
     self-balanced: lambda_bbox = L_BRS / L_bbox and lambda_IoU = L_BRS / L_IoU, recomputed each
     iteration on detached values. ``loss_cls`` must be a :class:`RankingLoss`.
+
+    Args:
+        zero_iou_negative (bool): a matched query whose box has IoU 0 with its ground truth is a
+            negative (True, the authors' released code) or a positive ranked last (False, the
+            thesis' intent); see :func:`flat_ranking_problem`.
+        Other arguments: see :class:`CoDeformDETRHead`.
     """
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, zero_iou_negative: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.zero_iou_negative = zero_iou_negative
         if not isinstance(self.loss_cls, RankingLoss):
             raise TypeError(f'{type(self).__name__}: loss_cls must be a ranking loss '
                             f'(RankSortLoss or APLoss), got {type(self.loss_cls).__name__}')
@@ -41,7 +48,7 @@ class BRSCoDeformDETRHead(CoDeformDETRHead):
             is_aligned=True)
         logits, targets = flat_ranking_problem(
             cls_scores.reshape(-1, cls_scores.size(-1)), labels, pos_ious,
-            label_weights.reshape(-1) > 0)
+            label_weights.reshape(-1) > 0, zero_iou_negative=self.zero_iou_negative)
         loss_cls = self.loss_cls(logits, targets)
         loss_bbox, loss_iou = self.box_losses_from_targets(bbox_preds, bbox_targets, bbox_weights,
                                                            batch_img_metas)
