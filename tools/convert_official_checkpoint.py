@@ -19,7 +19,6 @@ or from the shell: ``python tools/convert_official_checkpoint.py official.pth ou
 ``torch.load(weights_only=True)``: a file that needs pickled code is refused, never executed.
 """
 import argparse
-import pickle
 import re
 import sys
 from collections import OrderedDict
@@ -117,16 +116,17 @@ def convert_state_dict(
 
 def load_checkpoint_file(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
     """(state dict, meta) of a checkpoint file (or of a bare state dict), read with
-    ``weights_only=True``. ValueError, saying which, for a file that needs pickled code, a
+    ``weights_only=True`` and the allow-list our own training checkpoints need
+    (``brs_detr.io.safe_load``). ValueError, saying which, for a file that needs pickled code, a
     truncated or corrupt file, and a file without a state dict of tensors."""
+    from brs_detr.io.safe_load import (CorruptCheckpointError, UnsafeCheckpointError,
+                                       load_checkpoint_safely)
     try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise ValueError(f'{path}: refused, it needs pickled code to load '
-                         f'(torch.load(weights_only=True)): {err}') from err
-    except Exception as err:  # zip/EOF errors of truncated or corrupt files
-        raise ValueError(f'{path}: not a readable PyTorch checkpoint (truncated or corrupt?), '
-                         f'torch.load(weights_only=True) says: {err}') from err
+        ckpt = load_checkpoint_safely(path, map_location='cpu')
+    except UnsafeCheckpointError as err:
+        raise ValueError(str(err)) from None
+    except CorruptCheckpointError as err:
+        raise ValueError(f'not a readable PyTorch checkpoint: {err}') from None
     state_dict = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state_dict, dict) or not state_dict or not all(
             isinstance(v, torch.Tensor) for v in state_dict.values()):
@@ -163,7 +163,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help='write the output even if keys or shapes do not match')
     args = parser.parse_args(argv)
 
-    official = load_official_state_dict(args.src)
+    try:
+        official = load_official_state_dict(args.src)
+    except (ValueError, FileNotFoundError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
     target = model_state_dict(args.config) if args.config else None
     converted, report = convert_state_dict(official, target)
     print(report.summary())

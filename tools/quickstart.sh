@@ -28,7 +28,7 @@ say "4/5 evaluating (COCO AP on the demo images)"
 "$PY" tools/test.py "$CONFIG" "$ckpt" --work-dir "$WORK_DIR/eval" --metrics-json "$WORK_DIR/coco_metrics.json"
 
 say "5/5 drawing its detections"
-"$PY" tools/infer.py "$CONFIG" "$ckpt" data/demo_coco/images --out-dir "$WORK_DIR/infer" --score-thr 0.05
+"$PY" tools/infer.py "$CONFIG" "$ckpt" data/demo_coco/images --out-dir "$WORK_DIR/infer"  # default --score-thr 0.05
 
 say "done:
   checkpoint        $ckpt

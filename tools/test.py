@@ -2,20 +2,26 @@
 write them as JSON.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--coco-backend faster-coco-eval]
-                                           [--out results.pkl] [--show-dir DIR] [--cfg-options ...]
+                                           [--out results.pkl] [--show-dir DIR [--score-thr 0.05]]
+                                           [--cfg-options ...]
     bash tools/dist_test.sh CONFIG CHECKPOINT 8 [options]        # 8 GPUs (torchrun)
 
 ``--coco-backend faster-coco-eval`` gives the same numbers as the default pycocotools, faster.
+``--score-thr`` is the lowest score drawn with ``--show-dir`` (a fraction, as the drawn scores);
+AP is computed from every detection whatever it is. Errors print as one line (``--debug``).
 """
 import argparse
 import json
 import os.path as osp
+import sys
 
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
 from mmengine.dist import is_main_process
 
-from brs_detr.engine import add_runner_arguments, build_runner, load_config, set_local_rank_env
+from brs_detr.engine import add_runner_arguments, build_runner, load_config, run_cli, set_local_rank_env
+from brs_detr.engine.score_visualizer import DEFAULT_SCORE_THR
+from brs_detr.io.safe_load import check_checkpoint_file
 from brs_detr.evaluation import BACKENDS, CocoAPMetric, with_coco_backend
 
 
@@ -30,6 +36,8 @@ def parse_args(argv=None):
                                                "(default <work-dir>/coco_metrics.json)")
     parser.add_argument("--out", help="also dump the raw predictions to this .pkl file")
     parser.add_argument("--show-dir", help="draw predictions into this folder (inside the work dir)")
+    parser.add_argument("--score-thr", type=float, default=DEFAULT_SCORE_THR,
+                        help="lowest score drawn with --show-dir (default: %(default)s)")
     add_runner_arguments(parser)
     return parser.parse_args(argv)
 
@@ -37,8 +45,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     set_local_rank_env(args.local_rank)
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f"checkpoint {args.checkpoint} does not exist")
+    check_checkpoint_file(args.checkpoint)
     if args.out is not None and not args.out.endswith((".pkl", ".pickle")):
         raise ValueError(f"--out must name a .pkl file, got {args.out}")
     cfg = load_config(args.config, args.cfg_options, args.work_dir, args.launcher)
@@ -47,6 +54,7 @@ def main(argv=None):
     if args.show_dir:
         args.show = False
         cfg = trigger_visualization_hook(cfg, args)
+        cfg.default_hooks.visualization.score_thr = args.score_thr
 
     runner = build_runner(cfg)
     if args.out is not None:
@@ -66,4 +74,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_cli(main))

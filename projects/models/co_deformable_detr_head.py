@@ -361,6 +361,22 @@ class CoDeformDETRHead(DeformableDETRHead):
         return self.predict_by_feat(all_cls, all_boxes, batch_img_metas=batch_img_metas,
                                     rescale=rescale)
 
+    def _predict_by_feat_single(self, cls_score: Tensor, bbox_pred: Tensor, img_meta: dict,
+                                rescale: bool = True):
+        """mmdet's DETR post-processing of one image, keeping ``min(max_per_img, queries x
+        classes)`` (query, class) pairs -- so 30 queries of a one-class set still work -- and only
+        those scoring at least ``test_cfg.score_thr`` (default 0)."""
+        test_cfg = self.test_cfg
+        cfg = test_cfg or {}
+        candidates = cls_score.numel() if self.loss_cls.use_sigmoid else len(cls_score)
+        self.test_cfg = dict(cfg, max_per_img=min(cfg.get('max_per_img', candidates), candidates))
+        try:
+            results = super()._predict_by_feat_single(cls_score, bbox_pred, img_meta, rescale)
+        finally:
+            self.test_cfg = test_cfg
+        score_thr = cfg.get('score_thr', 0.0)
+        return results[results.scores >= score_thr] if score_thr > 0 else results
+
 
 def _refine(delta: Tensor, reference: Tensor) -> Tensor:
     """Box from a predicted offset (logit space) and a reference box or point in [0, 1]."""

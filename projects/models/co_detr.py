@@ -95,6 +95,7 @@ class CoDETR(BaseDetector):
             for i, cfg in enumerate(cfg for cfg in bbox_head if cfg))
         if self.roi_head and not self.with_rpn:
             raise ValueError('roi_head needs an rpn_head to give it proposals')
+        _check_same_classes(self)
 
     @property
     def with_rpn(self) -> bool:
@@ -161,6 +162,19 @@ class CoDETR(BaseDetector):
                 results = self.roi_head[self.eval_index].predict(
                     memory, proposals, batch_data_samples, rescale=rescale)
         return self.add_pred_to_datasample(batch_data_samples, results)
+
+
+def _check_same_classes(detector: CoDETR) -> None:
+    """Every head must predict the same classes; otherwise training fails much later (an
+    IndexError in the matcher or the metric) or silently trains aux heads on other classes."""
+    heads = [('query_head', getattr(detector, 'query_head', None))]
+    heads += [(f'roi_head[{i}].bbox_head', head.bbox_head) for i, head in enumerate(detector.roi_head)]
+    heads += [(f'bbox_head[{i}]', head) for i, head in enumerate(detector.bbox_head)]
+    counts = [(name, head.num_classes) for name, head in heads if hasattr(head, 'num_classes')]
+    if len({n for _, n in counts}) > 1:
+        raise ValueError('the heads disagree on the number of classes: ' +
+                         ', '.join(f'model.{name}.num_classes={n}' for name, n in counts) +
+                         '; set `classes = (...)` once in the config (configs/custom/README.md)')
 
 
 def _cfg_at(cfgs: Optional[Sequence], index: int, key: Optional[str] = None):

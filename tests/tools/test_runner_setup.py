@@ -1,5 +1,6 @@
 """Command-line options of tools/train.py and test.py, as they land in the config."""
 import pytest
+import torch
 
 from brs_detr.engine import (add_rng_state_hook, enable_amp, enable_auto_scale_lr, enable_tensorboard,
                              load_config, set_resume)
@@ -18,7 +19,8 @@ def test_overrides_and_default_work_dir(cfg, brs_tiny_config):
         load_config("configs/nope.py")
 
 
-def test_amp_tensorboard_and_rng_hook_are_added_once(cfg):
+def test_amp_tensorboard_and_rng_hook_are_added_once(cfg, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # --amp needs CUDA
     enable_amp(cfg)
     assert (cfg.optim_wrapper.type, cfg.optim_wrapper.loss_scale) == ("AmpOptimWrapper", "dynamic")
     enable_tensorboard(cfg)
@@ -39,11 +41,13 @@ def test_auto_scale_lr_needs_a_base_batch_size(cfg):
 
 
 def test_resume_modes(cfg, tmp_path):
-    set_resume(cfg, "auto")
-    assert cfg.resume is True and cfg.load_from is None
+    cfg.work_dir = str(tmp_path)
     ckpt = tmp_path / "epoch_1.pth"
-    ckpt.write_bytes(b"")
+    torch.save(dict(state_dict=dict(w=torch.zeros(1))), ckpt)
+    set_resume(cfg, "auto")  # the work dir's latest checkpoint
+    assert cfg.resume is True and cfg.load_from == str(ckpt)
+    cfg.resume, cfg.load_from = False, None
     set_resume(cfg, str(ckpt))
-    assert cfg.load_from == str(ckpt)
+    assert cfg.resume is True and cfg.load_from == str(ckpt)
     with pytest.raises(FileNotFoundError, match="missing.pth"):
         set_resume(cfg, str(tmp_path / "missing.pth"))

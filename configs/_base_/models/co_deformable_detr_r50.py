@@ -198,7 +198,7 @@ model = dict(
             debug=False),
     ],
     test_cfg=[
-        dict(max_per_img=100),
+        dict(max_per_img=100, score_thr=0.0),
         dict(
             rpn=dict(
                 nms_pre=1000,
