@@ -1,5 +1,5 @@
-# BAP-PAA (thesis Table 4.1: 37.2 AP, T_iter 0.30 s): BRS-PAA with the Bucketed AP Loss. The authors'
-# RankBasedPAAHead calls its AP losses with the head's delta, 0.5 (AP Loss' own is 1.0: set
+# BAP-PAA (thesis Table 4.1: 37.2 AP, T_iter 0.30 s): BRS-PAA with the Bucketed AP Loss. The
+# authors' RankBasedPAAHead calls its AP losses with the head's delta, 0.5 (AP Loss' own is 1.0: set
 # loss_cls.delta=1.0 for it).
 _base_ = './paa_r50_fpn_brs_8xb2-12e_coco.py'
 

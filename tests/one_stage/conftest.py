@@ -1,4 +1,4 @@
-"""The one-stage tests reuse the BRS-DETR tests' helpers (config diff, demo-set and model builders)."""
+"""The one-stage tests reuse the BRS-DETR tests' helpers (config diff, demo set, model builder)."""
 import sys
 from pathlib import Path
 

@@ -23,8 +23,8 @@ def load(family: str, loss: str) -> Config:
 
 def tiny_variant(cfg: Config, demo_root) -> Config:
     """``cfg``'s detector with exactly its losses and assignment, shrunk for the CPU: a randomly
-    initialised ResNet-18 at a quarter of the width, 32-channel FPN and one stacked conv in the head,
-    the demo set's 20 classes and images of at most 256 px (``DEMO_DATASET``)."""
+    initialised ResNet-18 at a quarter of the width, 32-channel FPN and one stacked conv in the
+    head, the demo set's 20 classes and images of at most 256 px (``DEMO_DATASET``)."""
     from tiny_model import on_demo_data
 
     cfg = copy.deepcopy(cfg)

@@ -9,8 +9,8 @@ from mmengine.structures import InstanceData
 from one_stage_configs import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / 'tools' / 'oracle'))
-from golden_atss import (GROUND_TRUTH, HEAD_SETTINGS, TRAIN_SETTINGS, head_inputs,  # noqa: E402,F401
-                         img_metas, inputs_sha256)
+from golden_atss import (  # noqa: E402,F401  (re-exported for the tests)
+    GROUND_TRUTH, HEAD_SETTINGS, TRAIN_SETTINGS, head_inputs, img_metas, inputs_sha256)
 
 
 def atss_head(**options):

@@ -1,4 +1,4 @@
-"""The bucketing theorem (thesis Sec. 3.4) at the level of each one-stage head: on a real demo batch,
+"""The bucketing theorem (thesis Sec. 3.4) at the level of each one-stage head: on a demo batch,
 the head's bucketed and unbucketed losses give the same gradients on its outputs when delta is
 below the closest positive-negative logit gap, and different ones at the configured delta."""
 import copy

@@ -3,8 +3,8 @@
 Runs the thesis authors' ``RankBasedATSSHead`` (blisgard/BucketedRankingBasedLosses, mmdet 2.25) in
 the oracle env of ``tools/oracle/README.md``; never imported by this repo's package. The head sees
 fixed outputs (``head_inputs``: seeded logits and box deltas on two 96 x 128 images, 5 FPN levels,
-3 anchors per location, 4 classes) and fixed ground truth (``GROUND_TRUTH``), exactly as its released
-configs set it up (ATSS assigner top-9, GIoU on decoded boxes with ``reduction='none'``). Stored:
+3 anchors per location, 4 classes) and fixed ground truth (``GROUND_TRUTH``), as its released
+configs set it up (ATSS assigner top-9, GIoU on decoded boxes, ``reduction='none'``). Stored:
 every loss, and the gradient of their sum on the logits and on the deltas.
 ``tests/one_stage/test_atss_oracle.py`` feeds the same inputs to our ``BRSATSSHead``.
 

@@ -1,4 +1,4 @@
-"""The BRS loss step of the anchor-based dense heads (ATSS, PAA, RetinaNet, Co-DETR's ATSS aux head).
+"""The BRS loss step of the anchor-based dense heads (ATSS, PAA, RetinaNet, Co-DETR's ATSS aux).
 
 One mixin holds it so every such head ranks its anchors the same way (thesis Sec. 3.5, 4.1, 4.3):
 decode the positives' boxes, then hand the batch to the shared step :func:`rank_based_head_losses`.
@@ -38,8 +38,8 @@ class RankBasedDenseHeadMixin:
         Args:
             cls_scores: (N, C) logits of every anchor of every image and level; deltas: (N, 4)
                 predicted deltas; anchors: (N, 4); labels: (N,) class or C for negatives;
-                label_weights: (N,) 0 for ignored anchors; bbox_targets: (N, 4) assigned ground-truth
-                boxes in pixels (mmdet's targets with ``reg_decoded_bbox=True``).
+                label_weights: (N,) 0 for ignored anchors; bbox_targets: (N, 4) assigned
+                ground-truth boxes in pixels (mmdet's targets with ``reg_decoded_bbox=True``).
         """
         positive = (labels >= 0) & (labels < self.num_classes)
         pos_bbox_preds = self.bbox_coder.decode(anchors[positive], deltas[positive])

@@ -34,7 +34,7 @@ class WithoutQualityBranchMixin:
         return cls_scores, bbox_preds, None
 
     def forward_single(self, x: Tensor, scale) -> Tuple[Tensor, Tensor]:
-        """(cls_score, bbox_pred) of one level, as ``ATSSHead.forward_single`` without centerness."""
+        """(cls_score, bbox_pred) of one level: ``ATSSHead.forward_single`` without centerness."""
         cls_feat, reg_feat = x, x
         for cls_conv, reg_conv in zip(self.cls_convs, self.reg_convs):
             cls_feat, reg_feat = cls_conv(cls_feat), reg_conv(reg_feat)
