@@ -128,7 +128,7 @@ def test_trained_rpn_gives_the_roi_head_more_positives(tiny_brs_detr):
 def test_replayed_loss_calls_and_tables(tiny_brs_detr, capsys):
     """The whole tool on the tiny configs: one table with every config's calls and ratios."""
     report = bench.main(["--detectors", "co_detr_tiny", "--scale", "160", "128", "--loss-repeats",
-                         "1", "--boxes-per-image", "3"])
+                         "1", "--boxes-per-image", "3", "--trained-rpn"])
     out = capsys.readouterr().out
     result = report["co_detr_tiny"]["untrained"]
     assert list(result) == ["Focal", "BRS", "RS"]
@@ -140,3 +140,12 @@ def test_replayed_loss_calls_and_tables(tiny_brs_detr, capsys):
     assert ([(c["label"], c["N"], c["P"]) for c in result["BRS"]["calls"]]
             == [(c["label"], c["N"], c["P"]) for c in result["RS"]["calls"]])
     assert "RS / BRS: cls loss" in out and "BRS / Focal: cls loss" in out
+    # With a trained RPN's proposals: the RoI head ranks more positives; the iteration estimate is
+    # the untrained network plus these losses.
+    trained = report["co_detr_tiny"]["trained-rpn"]
+    roi_pos = {name: {c["label"]: c["P"] for c in r["calls"]}["roi_head.0.bbox_head"]
+               for name, r in (("untrained", result["BRS"]), ("trained", trained["BRS"]))}
+    assert roi_pos["trained"] > roi_pos["untrained"]
+    for loss in ("Focal", "BRS", "RS"):
+        assert trained[loss]["iteration_s"] == pytest.approx(
+            result[loss]["iteration_s"] - result[loss]["cls_s"] + trained[loss]["cls_s"])
