@@ -15,7 +15,8 @@ gradient groups within 1.5e-7, detections identical):
   guards against moved losses by 0.2 % to 50 % (the RoI-layout bug, the authors' options).
 * gradient norms 1e-4: the same reassociation amplified through the whole backward pass; the
   RoI-layout bug moved them by up to 140 %, the zero-size proposals by 0.08 % to 3 %.
-* detections: boxes to 1e-3 px, scores to 1e-5, labels exact (no sampling in the eval path).
+* detections: boxes to 1e-3 px, scores to 1e-5, labels exact, matched in any order (near-tied
+  scores may swap ranks with another thread count; 2 threads moved boxes by 1.5e-4 px).
 """
 import sys
 
@@ -61,8 +62,9 @@ def test_gradient_norm_of_every_module_matches_the_official_code(compared):
 @pytest.mark.parametrize('path', ['detr', 'two_stage'])
 def test_detections_match_the_official_code(compared, oracle, path):
     kind, golden, ours, _ = compared
-    diff = oracle.detection_differences(golden, ours)[path]
-    assert 'count' not in diff, f'{kind} {path}: {diff["count"]} detections, official ' \
-                                f'{diff["golden_count"]}'
-    assert diff['labels_differ'] == 0, f'{kind} {path}: {diff}'
-    assert diff['max_box'] <= BOX_ATOL and diff['max_score'] <= SCORE_ATOL, f'{kind} {path}: {diff}'
+    gold, mine = golden['detections'][path], ours['detections'][path]
+    assert len(mine['scores']) == len(gold['scores']), f'{kind} {path}: detection counts differ'
+    missing = oracle.unmatched_detections(gold, mine, BOX_ATOL, SCORE_ATOL)
+    assert missing == (0, 0), (
+        f'{kind} {path}: {missing[0]} official / {missing[1]} of our detections have no match; '
+        f'in rank order: {oracle.detection_differences(golden, ours)[path]}')

@@ -193,6 +193,27 @@ def detection_differences(golden: dict, ours: dict) -> Dict[str, Dict[str, float
     return out
 
 
+def unmatched_detections(gold: dict, mine: dict, box_atol: float, score_atol: float) -> Tuple[int, int]:
+    """(official, ours) detections of one eval path with no counterpart on the other side: same
+    label, box within ``box_atol`` px, score within ``score_atol``. Order is free (near-tied scores
+    may swap), and a detection scoring within ``score_atol`` of its list's lowest score may be
+    missing from the other list (it can fall either side of the top-k cut)."""
+    def tensors(d):
+        return (torch.tensor(d['boxes']).view(-1, 4), torch.tensor(d['scores']),
+                torch.tensor(d['labels']))
+
+    (gb, gs, gl), (ob, os_, ol) = tensors(gold), tensors(mine)
+    close = ((gl[:, None] == ol[None]) & (gs[:, None] - os_[None]).abs().le(score_atol)
+             & (gb[:, None] - ob[None]).abs().amax(-1).le(box_atol))
+
+    def missing(matched, scores):
+        if scores.numel() == 0:
+            return 0
+        return int((~matched & (scores > scores.min() + score_atol)).sum())
+
+    return missing(close.any(1), gs), missing(close.any(0), os_)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('kind', choices=sorted(OUR_CONFIGS))
