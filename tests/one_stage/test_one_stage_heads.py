@@ -1,7 +1,7 @@
 """The BRS one-stage heads' options and build-time checks, on the oracle's fixed head inputs."""
 import pytest
 
-from oracle_head import atss_head, ground_truth, head_inputs, img_metas
+from oracle_head import ground_truth, head_inputs, img_metas, oracle_head
 
 
 @pytest.mark.parametrize('zero_iou_negative', [True, False])
@@ -11,13 +11,13 @@ def test_zero_iou_positives_rank_as_negatives_only_when_asked(zero_iou_negative)
     cls_scores, bbox_preds = head_inputs()
     for deltas in bbox_preds:
         deltas.view(2, -1, 4, *deltas.shape[-2:])[:, :, 0] = 20.0  # dx = 20 x 0.1 widths
-    head = atss_head(zero_iou_negative=zero_iou_negative)
+    head = oracle_head('atss', zero_iou_negative=zero_iou_negative)
     losses = head.loss_by_feat(cls_scores, bbox_preds, None, ground_truth(), img_metas())
     assert (losses['loss_cls'].item() == 0) == zero_iou_negative
 
 
 def test_heads_refuse_a_score_based_loss_or_a_quality_branch():
     with pytest.raises(TypeError, match='BRSATSSHead: loss_cls must be a ranking loss'):
-        atss_head(loss_cls=dict(type='FocalLoss', use_sigmoid=True))
+        oracle_head('atss', loss_cls=dict(type='FocalLoss', use_sigmoid=True))
     with pytest.raises(ValueError, match='BRSATSSHead has no centerness/IoU branch'):
-        atss_head(loss_centerness=dict(type='CrossEntropyLoss', use_sigmoid=True))
+        oracle_head('atss', loss_centerness=dict(type='CrossEntropyLoss', use_sigmoid=True))

@@ -1,16 +1,18 @@
-"""Golden losses and gradients of the authors' RS-/BRS-ATSS head on one training step.
+"""Golden losses and gradients of the authors' RS-/BRS-ATSS and -PAA heads on one training step.
 
-Runs the thesis authors' ``RankBasedATSSHead`` (blisgard/BucketedRankingBasedLosses, mmdet 2.25) in
-the oracle env of ``tools/oracle/README.md``; never imported by this repo's package. The head sees
+Runs the thesis authors' ``RankBasedATSSHead`` and ``RankBasedPAAHead`` (blisgard/
+BucketedRankingBasedLosses, mmdet 2.25) in the oracle env of ``tools/oracle/README.md`` (PAA's GMM
+also needs scikit-learn on ``PYTHONPATH``); never imported by this repo's package. Each head sees
 fixed outputs (``head_inputs``: seeded logits and box deltas on two 96 x 128 images, 5 FPN levels,
-3 anchors per location, 4 classes) and fixed ground truth (``GROUND_TRUTH``), as its released
-configs set it up (ATSS assigner top-9, GIoU on decoded boxes, ``reduction='none'``). Stored:
-every loss, and the gradient of their sum on the logits and on the deltas.
-``tests/one_stage/test_atss_oracle.py`` feeds the same inputs to our ``BRSATSSHead``.
+3 anchors per location, 4 classes) and fixed ground truth (``GROUND_TRUTH``), set up as the released
+configs set it (ATSS: ATSS assigner top-9; PAA: max-IoU 0.1 assigner, GMM on Focal Loss + GIoU
+scores; both GIoU on decoded boxes, ``reduction='none'``). Stored: every loss, and the gradient of
+their sum on the logits and on the deltas. ``tests/one_stage/test_one_stage_oracle.py`` feeds the
+same inputs to our ``BRSATSSHead`` / ``BRSPAAHead``.
 
     OR=/work/oracle/src/blisgard+BucketedRankingBasedLosses
-    PYTHONPATH=$OR:/work/oracle/stubs /work/oracle/venv/bin/python tools/oracle/golden_atss.py \
-        --official-root $OR --out-dir tests/oracle
+    PYTHONPATH=$OR:/work/oracle/stubs:SKLEARN_DIR /work/oracle/venv/bin/python \
+        tools/oracle/golden_one_stage.py --official-root $OR --out-dir tests/oracle
 """
 import argparse
 import hashlib
@@ -40,8 +42,19 @@ HEAD_SETTINGS = dict(
                           scales_per_octave=3, strides=list(STRIDES)),
     bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[.0, .0, .0, .0],
                     target_stds=[0.1, 0.1, 0.2, 0.2]))
-TRAIN_SETTINGS = dict(assigner=dict(type='ATSSAssigner', topk=9), allowed_border=-1,
-                      pos_weight=-1, debug=False)
+# per head: the authors' head, its own settings and its train_cfg in their released configs
+DETECTORS = {
+    'atss': ('RankBasedATSSHead', dict(),
+             dict(assigner=dict(type='ATSSAssigner', topk=9), allowed_border=-1, pos_weight=-1,
+                  debug=False)),
+    'paa': ('RankBasedPAAHead',
+            dict(reg_decoded_bbox=True, score_voting=True, topk=9,
+                 loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
+                               loss_weight=1.0)),
+            dict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.1, neg_iou_thr=0.1,
+                               min_pos_iou=0, ignore_iof_thr=-1),
+                 allowed_border=-1, pos_weight=-1, debug=False)),
+}
 
 
 def head_inputs():
@@ -83,27 +96,29 @@ def main():
 
     torch.Tensor.cuda = lambda self, *a, **k: self  # the authors' losses call .cuda()
     commit = (Path(args.official_root) / 'OFFICIAL_COMMIT').read_text().strip()
-    for name, loss_type in LOSS_TYPES.items():
-        head = build_head(dict(type='RankBasedATSSHead', **HEAD_SETTINGS,
-                               loss_bbox=dict(type='GIoULoss', reduction='none'),
-                               rank_loss_type=loss_type, train_cfg=ConfigDict(TRAIN_SETTINGS)))
-        cls_scores, bbox_preds = head_inputs()
-        cls_scores = [s.requires_grad_() for s in cls_scores]
-        bbox_preds = [b.requires_grad_() for b in bbox_preds]
-        losses = head.loss(cls_scores, bbox_preds,
-                           [torch.tensor(gt['bboxes']) for gt in GROUND_TRUTH],
-                           [torch.tensor(gt['labels']) for gt in GROUND_TRUTH], img_metas())
-        sum(losses.values()).backward()
-        golden = dict(
-            official_repository='blisgard/BucketedRankingBasedLosses', official_commit=commit,
-            head='mmdet/models/dense_heads/rank_based_atss_head.py: RankBasedATSSHead',
-            rank_loss_type=loss_type, inputs_sha256=inputs_sha256(*head_inputs()),
-            losses={key: value.item() for key, value in losses.items()},
-            grad_cls_scores=flat_values([s.grad for s in cls_scores]),
-            grad_bbox_preds=flat_values([b.grad for b in bbox_preds]))
-        out = Path(args.out_dir) / f'atss_{name}.json'
-        out.write_text(json.dumps(golden) + '\n')
-        print(out, golden['losses'])
+    for detector, (head_type, head_settings, train_settings) in DETECTORS.items():
+        for name, loss_type in LOSS_TYPES.items():
+            head = build_head(dict(type=head_type, **HEAD_SETTINGS, **head_settings,
+                                   loss_bbox=dict(type='GIoULoss', reduction='none'),
+                                   rank_loss_type=loss_type,
+                                   train_cfg=ConfigDict(train_settings)))
+            cls_scores, bbox_preds = head_inputs()
+            cls_scores = [s.requires_grad_() for s in cls_scores]
+            bbox_preds = [b.requires_grad_() for b in bbox_preds]
+            losses = head.loss(cls_scores, bbox_preds,
+                               [torch.tensor(gt['bboxes']) for gt in GROUND_TRUTH],
+                               [torch.tensor(gt['labels']) for gt in GROUND_TRUTH], img_metas())
+            sum(losses.values()).backward()
+            golden = dict(
+                official_repository='blisgard/BucketedRankingBasedLosses', official_commit=commit,
+                head=head_type, rank_loss_type=loss_type,
+                inputs_sha256=inputs_sha256(*head_inputs()),
+                losses={key: value.item() for key, value in losses.items()},
+                grad_cls_scores=flat_values([s.grad for s in cls_scores]),
+                grad_bbox_preds=flat_values([b.grad for b in bbox_preds]))
+            out = Path(args.out_dir) / f'{detector}_{name}.json'
+            out.write_text(json.dumps(golden) + '\n')
+            print(out, golden['losses'])
 
 
 if __name__ == '__main__':

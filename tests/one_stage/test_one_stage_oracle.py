@@ -1,23 +1,25 @@
-"""Our BRS-ATSS and RS-ATSS heads against the authors' RankBasedATSSHead (golden numbers made by
-tools/oracle/golden_atss.py in the official-code env): same inputs, same losses and gradients."""
+"""Our RS/BRS ATSS and PAA heads against the authors' RankBasedATSSHead / RankBasedPAAHead (golden
+numbers made by tools/oracle/golden_one_stage.py in the official-code env): same inputs, same
+losses and gradients."""
 import json
 
 import pytest
 import torch
 
 from one_stage_configs import REPO_ROOT
-from oracle_head import atss_head, ground_truth, head_inputs, img_metas, inputs_sha256
+from oracle_head import ground_truth, head_inputs, img_metas, inputs_sha256, oracle_head
 
 # float32 on both sides; the two implementations sum in different orders
 RTOL, ATOL = 1e-4, 1e-7
 
 
+@pytest.mark.parametrize('detector', ['atss', 'paa'])
 @pytest.mark.parametrize('name, bucketed', [('brs', True), ('rs', False)])
-def test_atss_head_matches_the_authors_losses_and_gradients(name, bucketed):
-    golden = json.loads((REPO_ROOT / 'tests' / 'oracle' / f'atss_{name}.json').read_text())
-    head = atss_head(loss_cls=dict(type='RankSortLoss', use_sigmoid=True, delta=0.5,
-                                   bucketed=bucketed),
-                     zero_iou_negative=True, max_score_box_weights=True)
+def test_head_matches_the_authors_losses_and_gradients(detector, name, bucketed):
+    golden = json.loads((REPO_ROOT / 'tests' / 'oracle' / f'{detector}_{name}.json').read_text())
+    head = oracle_head(detector, zero_iou_negative=True, max_score_box_weights=True,
+                       loss_cls=dict(type='RankSortLoss', use_sigmoid=True, delta=0.5,
+                                     bucketed=bucketed))
     cls_scores, bbox_preds = head_inputs()
     assert inputs_sha256(cls_scores, bbox_preds) == golden['inputs_sha256']
     cls_scores = [s.requires_grad_() for s in cls_scores]
