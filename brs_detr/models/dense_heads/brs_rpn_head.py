@@ -10,8 +10,9 @@ from mmdet.registry import MODELS
 from mmdet.structures.bbox import cat_boxes, get_box_tensor
 from mmdet.utils import InstanceList, OptInstanceList
 
-from ..losses import check_rank_based_head, rank_based_head_losses
+from ..losses import rank_based_head_losses
 from .flatten_levels import outputs_to_rows, targets_to_rows
+from .rank_based_dense_head import RankBasedDenseHeadMixin
 
 LOSS_BOX_SPACES = ('image', 'unit_anchor')
 # The authors' RPN decodes its loss boxes at these stds around a unit box at the origin.
@@ -19,7 +20,7 @@ UNIT_ANCHOR_STDS = (0.1, 0.1, 0.2, 0.2)
 
 
 @MODELS.register_module()
-class BRSRPNHead(RPNHead):
+class BRSRPNHead(RankBasedDenseHeadMixin, RPNHead):
     """RPNHead whose loss is a ranking loss (BRS) over every anchor of the batch, without sampling,
     plus a self-balanced box loss on decoded boxes (thesis Sec. 3.5 and 4.1).
 
@@ -34,24 +35,16 @@ class BRSRPNHead(RPNHead):
             deltas (encoded by ``bbox_coder``, stds 1.0 in the configs) both decoded without
             anchors, i.e. around a unit box at the origin, at stds ``UNIT_ANCHOR_STDS``
             (0.1, 0.1, 0.2, 0.2). Proposals are decoded on anchors either way.
-        zero_iou_negative, max_score_box_weights (bool): see :func:`rank_based_head_losses`.
+        zero_iou_negative, max_score_box_weights (bool): see :class:`RankBasedDenseHeadMixin`.
         Other arguments: see ``RPNHead``.
     """
 
-    def __init__(self,
-                 *args,
-                 loss_box_space: str = 'image',
-                 zero_iou_negative: bool = False,
-                 max_score_box_weights: bool = True,
-                 **kwargs) -> None:
+    def __init__(self, *args, loss_box_space: str = 'image', **kwargs) -> None:
         if loss_box_space not in LOSS_BOX_SPACES:
             raise ValueError(f'{type(self).__name__}: loss_box_space={loss_box_space!r}, '
                              f'expected one of {LOSS_BOX_SPACES}')
         super().__init__(*args, **kwargs)
-        check_rank_based_head(self)
         self.loss_box_space = loss_box_space
-        self.zero_iou_negative = zero_iou_negative
-        self.max_score_box_weights = max_score_box_weights
         self.unit_anchor_coder = DeltaXYWHBBoxCoder(target_stds=UNIT_ANCHOR_STDS,
                                                     clip_border=False)
 
