@@ -124,7 +124,7 @@ def run_model(model, sample: dict) -> dict:
         memory = model.query_head(x, [s.metainfo for s in samples])[-1]
         proposals = model.rpn_head.predict(memory, samples, rescale=False)
         roi = model.roi_head[0].predict(memory, proposals, samples, rescale=False)[0]
-    return dict(losses=losses, total_loss=float(total), grad_norms=norms,
+    return dict(losses=losses, total_loss=float(total.detach()), grad_norms=norms,
                 detections=dict(detr=_detections(det.bboxes, det.scores, det.labels),
                                 two_stage=_detections(roi.bboxes, roi.scores, roi.labels)))
 

@@ -150,7 +150,7 @@ def run(kind: str, root: Path, demo_root: Path) -> dict:
         input=dict(image=IMAGE_FILE, photo_sha256=sample['photo_sha256'],
                    resized_sha256=sample['resized_sha256'], img_shape=list(sample['img_shape'])),
         losses=losses,
-        total_loss=float(total),
+        total_loss=float(total.detach()),
         grad_norms=norms,
         detections=dict(detr=detections(det_bboxes, det_labels),
                         two_stage=detections(roi_bboxes, roi_labels)),
