@@ -1,4 +1,5 @@
 """PAA trained with a ranking loss: RS-, BRS-, AP- and BAP-PAA (thesis Sec. 4.1, 4.3, Table 4.1)."""
+import importlib.util
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -35,6 +36,9 @@ class BRSPAAHead(RankBasedDenseHeadMixin, WithoutQualityBranchMixin, PAAHead):
                  loss_gmm_cls: ConfigType = dict(
                      type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0),
                  **kwargs) -> None:
+        if importlib.util.find_spec('sklearn') is None:
+            raise ImportError(f'{type(self).__name__}: PAA\'s GMM assignment needs scikit-learn '
+                              '(pip install scikit-learn)')
         super().__init__(*args, **kwargs)
         self.loss_gmm_cls = MODELS.build(loss_gmm_cls)
 
