@@ -16,13 +16,15 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+
+from mmengine.config import DictAction  # noqa: E402
 
 from tools.convert_official_checkpoint import convert_state_dict  # noqa: E402
 from tools.oracle import golden_inputs as gi  # noqa: E402
@@ -62,8 +64,9 @@ def shrink(model_cfg):
     return model_cfg
 
 
-def build_model(kind: str, golden: dict):
-    """Our model of ``kind`` at the golden sizes with the recipe weights (strict load)."""
+def build_model(kind: str, golden: dict, cfg_options: Optional[dict] = None):
+    """Our model of ``kind`` at the golden sizes with the recipe weights (strict load);
+    ``cfg_options`` (mmengine ``key=value`` edits) change our config before it is shrunk."""
     import projects.models  # noqa: F401  (registers the Co-DETR modules)
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
@@ -71,6 +74,8 @@ def build_model(kind: str, golden: dict):
 
     init_default_scope('mmdet')
     cfg = Config.fromfile(str(REPO_ROOT / OUR_CONFIGS[kind]))
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     model = MODELS.build(shrink(copy.deepcopy(cfg.model)))
     official = gi.recipe_state_dict(golden['state_dict'])
     converted, report = convert_state_dict(official, target=model.state_dict())
@@ -129,7 +134,8 @@ def run_model(model, sample: dict) -> dict:
                                 two_stage=_detections(roi.bboxes, roi.scores, roi.labels)))
 
 
-def run_ours(kind: str, demo_root: Path) -> Tuple[dict, dict, dict]:
+def run_ours(kind: str, demo_root: Path,
+             cfg_options: Optional[dict] = None) -> Tuple[dict, dict, dict]:
     """(golden, ours, input) for ``kind``; raises if our input is not the golden input."""
     golden = load_golden(kind)
     sample = gi.load_input(Path(demo_root) / 'images', Path(demo_root) / 'annotations.json')
@@ -138,7 +144,7 @@ def run_ours(kind: str, demo_root: Path) -> Tuple[dict, dict, dict]:
             raise ValueError(f'golden input mismatch ({key}): the demo photo {gi.IMAGE_FILE} '
                              'decodes or resizes differently here than in the oracle env')
     torch.manual_seed(0)
-    model = build_model(kind, golden)
+    model = build_model(kind, golden, cfg_options)
     return golden, run_model(model, sample), sample
 
 
@@ -218,10 +224,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('kind', choices=sorted(OUR_CONFIGS))
     parser.add_argument('--demo-root', type=Path, default=REPO_ROOT / 'data' / 'demo_coco')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                        help='edits of our config to try against the golden numbers, e.g. '
+                             'model.train_cfg.1.rpn_proposal.min_bbox_size=-1')
     args = parser.parse_args(argv)
     from brs_detr.data.demo_dataset import prepare_demo_dataset
 
-    golden, ours, _ = run_ours(args.kind, prepare_demo_dataset(args.demo_root))
+    golden, ours, _ = run_ours(args.kind, prepare_demo_dataset(args.demo_root), args.cfg_options)
     print(f'{"":10} {"key":28} {"ours":>14} {"official":>14} {"rel. diff":>10}')
     for section, key, a, b, rel in table(golden, ours):
         print(f'{section:10} {key:28} {a:14.7g} {b:14.7g} {rel:10.2e}')
