@@ -28,6 +28,7 @@ box misses its ground truth (IoU 0) as a negative.
     python tools/benchmark_iter.py                               # Co-DETR / BRS-DETR / RS-DETR R50
     python tools/benchmark_iter.py --detectors co_detr atss --trained-rpn --out work_dirs/iter.json
     python tools/benchmark_iter.py --detectors co_detr_tiny --scale 320 320 --iters 5 --warmup 2
+    python tools/benchmark_iter.py --detectors atss cascade_rcnn --no-iteration   # loss calls only
     python tools/benchmark_iter.py --device cuda --detectors all
 """
 import argparse
@@ -113,6 +114,8 @@ def parse_args(argv=None):
     parser.add_argument('--iters', type=int, default=1, help='timed iterations (median)')
     parser.add_argument('--loss-repeats', type=int, default=5,
                         help='timed replays of each loss call (median)')
+    parser.add_argument('--no-iteration', action='store_true',
+                        help='only the loss calls of one forward pass: no iteration timing')
     parser.add_argument('--trained-rpn', action='store_true',
                         help='also measure with proposals of a (synthesised) trained RPN')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
@@ -483,11 +486,27 @@ def record_iteration(model, optim_wrapper, batch, recorder: LossRecorder, device
         recorder.recording = False
 
 
+def record_forward(model, batch, recorder: LossRecorder, seed: int, trained: bool) -> None:
+    """Record the loss calls of one forward pass (no backward, no update)."""
+    torch.manual_seed(seed)
+    recorder.calls = []
+    recorder.recording = True
+    try:
+        with trained_rpn(model, seed) if trained else _nothing(), torch.no_grad():
+            data = model.data_preprocessor(copy.deepcopy(batch), True)
+            model(**data, mode='loss')
+    finally:
+        recorder.recording = False
+
+
 def measure(trainers, batch, args, device) -> Dict[str, ConfigResult]:
     """Iteration times (median, configs round-robin so machine load hits all alike) and the
-    replayed loss calls of the last iteration, per config."""
+    replayed loss calls of the last iteration, per config. With ``--no-iteration``: the loss
+    calls of one forward pass only, and no iteration time (NaN)."""
     times = {name: [] for name in trainers}
-    for step in range(args.warmup + args.iters):
+    for name, (model, _, recorder) in trainers.items() if args.no_iteration else ():
+        record_forward(model, batch, recorder, args.seed, trained=False)
+    for step in range(0 if args.no_iteration else args.warmup + args.iters):
         for name, (model, optim_wrapper, recorder) in trainers.items():
             torch.manual_seed(args.seed + step)  # same dropout and aux-query draws for every config
             seconds = record_iteration(model, optim_wrapper, batch, recorder, device)
@@ -497,7 +516,8 @@ def measure(trainers, batch, args, device) -> Dict[str, ConfigResult]:
     for name, (_, _, recorder) in trainers.items():
         calls = recorder.labelled_calls()
         time_calls(calls, args.loss_repeats, device)
-        results[name] = ConfigResult(statistics.median(times[name]), calls)
+        results[name] = ConfigResult(
+            statistics.median(times[name]) if times[name] else float('nan'), calls)
     return results
 
 
@@ -508,15 +528,7 @@ def measure_trained(trainers, batch, args, device,
     untrained one with its classification-loss time replaced by this one's."""
     results = {}
     for name, (model, _, recorder) in trainers.items():
-        torch.manual_seed(args.seed)
-        recorder.calls = []
-        recorder.recording = True
-        try:
-            with trained_rpn(model, args.seed), torch.no_grad():
-                data = model.data_preprocessor(copy.deepcopy(batch), True)
-                model(**data, mode='loss')
-        finally:
-            recorder.recording = False
+        record_forward(model, batch, recorder, args.seed, trained=True)
         calls = recorder.labelled_calls()
         time_calls(calls, args.loss_repeats, device)
         result = ConfigResult(0.0, calls)
