@@ -1,6 +1,6 @@
 # RS Cascade R-CNN (the unbucketed RS Loss baseline; thesis Table 4.2: 41.1 AP, T_iter 1.28 s):
 # the BRS config with bucketed=False in the RPN and in all three stages.
-_base_ = './brs_cascade-rcnn_r50_fpn_4xb4-12e_coco.py'
+_base_ = './cascade-rcnn_r50_fpn_brs_4xb4-12e_coco.py'
 
 model = dict(
     rpn_head=dict(loss_cls=dict(bucketed=False)),

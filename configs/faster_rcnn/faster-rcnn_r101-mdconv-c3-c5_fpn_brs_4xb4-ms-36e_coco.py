@@ -3,7 +3,7 @@
 # which produced that row: modulated deformable convolutions (DCNv2, 4 groups) in stages 3-5, short
 # side drawn from 480-960, lr / 10 after epochs 27 and 33. The thesis names only ResNet-101: without
 # DCN it is `--cfg-options model.backbone.dcn=None` (README, differences from the official code).
-_base_ = './brs_faster-rcnn_r50_fpn_4xb4-12e_coco.py'
+_base_ = './faster-rcnn_r50_fpn_brs_4xb4-12e_coco.py'
 
 model = dict(
     backbone=dict(

@@ -1,7 +1,7 @@
 # BRS Mask R-CNN, ResNet-101 FPN, 36 epochs, multi-scale training (thesis Table 4.3: mask AP 40.3,
 # T_iter 0.27 s vs 0.59 s with RS Loss). As RS-R-CNN's released R-101 config, which the authors'
 # inherits: short side drawn from 640-800 (6 scales), lr / 10 after epochs 27 and 33.
-_base_ = './brs_mask-rcnn_r50_fpn_4xb4-12e_coco.py'
+_base_ = './mask-rcnn_r50_fpn_brs_4xb4-12e_coco.py'
 
 model = dict(
     backbone=dict(

@@ -1,7 +1,7 @@
 # BRS Mask R-CNN trained 27 epochs, about the training time RS Loss needs for 12 (thesis Table 4.5:
 # mask AP 37.3 vs 36.3). No released config: the 12-epoch one with its lr steps (8, 11) scaled by
 # 27 / 12 to epochs 18 and 24 (our choice).
-_base_ = './brs_mask-rcnn_r50_fpn_4xb4-12e_coco.py'
+_base_ = './mask-rcnn_r50_fpn_brs_4xb4-12e_coco.py'
 
 max_epochs = 27
 train_cfg = dict(max_epochs=max_epochs)

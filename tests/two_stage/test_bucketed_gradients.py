@@ -10,8 +10,8 @@ from brs_detr.models.losses import RankSortLoss
 from tiny_rcnn import build_tiny
 
 CONFIGS = {
-    'cascade': ('configs/cascade_rcnn/brs_cascade-rcnn_r50_fpn_4xb4-12e_coco.py', 4),
-    'mask': ('configs/mask_rcnn/brs_mask-rcnn_r50_fpn_4xb4-12e_coco.py', 2),
+    'cascade': ('configs/cascade_rcnn/cascade-rcnn_r50_fpn_brs_4xb4-12e_coco.py', 4),
+    'mask': ('configs/mask_rcnn/mask-rcnn_r50_fpn_brs_4xb4-12e_coco.py', 2),
 }
 
 

@@ -16,8 +16,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 CONFIGS = {
-    'brs': 'configs/faster_rcnn/brs_faster-rcnn_r50_fpn_4xb4-12e_coco.py',
-    'rs': 'configs/faster_rcnn/rs_faster-rcnn_r50_fpn_4xb4-12e_coco.py',
+    'brs': 'configs/faster_rcnn/faster-rcnn_r50_fpn_brs_4xb4-12e_coco.py',
+    'rs': 'configs/faster_rcnn/faster-rcnn_r50_fpn_rs_4xb4-12e_coco.py',
 }
 LOSS_RTOL = 1e-5
 GRAD_RTOL = 1e-4

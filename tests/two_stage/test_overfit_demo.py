@@ -13,9 +13,9 @@ from tiny_rcnn import build_tiny
 STEPS = 30
 LR = 2e-3
 CASES = {
-    'faster': ('configs/faster_rcnn/brs_faster-rcnn_r50_fpn_4xb4-12e_coco.py', 0.6),
-    'cascade': ('configs/cascade_rcnn/brs_cascade-rcnn_r50_fpn_4xb4-12e_coco.py', 0.6),
-    'mask': ('configs/mask_rcnn/brs_mask-rcnn_r50_fpn_4xb4-12e_coco.py', 0.6),
+    'faster': ('configs/faster_rcnn/faster-rcnn_r50_fpn_brs_4xb4-12e_coco.py', 0.6),
+    'cascade': ('configs/cascade_rcnn/cascade-rcnn_r50_fpn_brs_4xb4-12e_coco.py', 0.6),
+    'mask': ('configs/mask_rcnn/mask-rcnn_r50_fpn_brs_4xb4-12e_coco.py', 0.6),
 }
 
 

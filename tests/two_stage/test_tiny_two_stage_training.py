@@ -10,9 +10,9 @@ from mmengine.config import Config
 from tiny_rcnn import build_tiny
 
 CONFIGS = {
-    'faster': 'configs/faster_rcnn/brs_faster-rcnn_r50_fpn_4xb4-12e_coco.py',
-    'cascade': 'configs/cascade_rcnn/brs_cascade-rcnn_r50_fpn_4xb4-12e_coco.py',
-    'mask': 'configs/mask_rcnn/brs_mask-rcnn_r50_fpn_4xb4-12e_coco.py',
+    'faster': 'configs/faster_rcnn/faster-rcnn_r50_fpn_brs_4xb4-12e_coco.py',
+    'cascade': 'configs/cascade_rcnn/cascade-rcnn_r50_fpn_brs_4xb4-12e_coco.py',
+    'mask': 'configs/mask_rcnn/mask-rcnn_r50_fpn_brs_4xb4-12e_coco.py',
 }
 
 

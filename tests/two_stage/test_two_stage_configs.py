@@ -13,10 +13,16 @@ from brs_detr.models.losses import RankingLoss, RankSortLoss
 
 REPO = Path(__file__).resolve().parents[2]
 FAMILIES = ('faster_rcnn', 'cascade_rcnn', 'mask_rcnn')
+LOSSES = ('brs', 'rs', 'ce')  # the loss token of a config name: ..._{loss}_4xb4-...
+
+
+def loss_of(path):
+    return next(token for token in Path(path).name.split('_') if token in LOSSES)
+
+
 CONFIGS = sorted(str(path.relative_to(REPO)) for family in FAMILIES
-                 for path in (REPO / 'configs' / family).glob('*_*.py')
-                 if path.name.split('_')[0] in ('brs', 'rs', 'ce'))
-RANKING_CONFIGS = [path for path in CONFIGS if Path(path).name.split('_')[0] in ('brs', 'rs')]
+                 for path in (REPO / 'configs' / family).glob('*_4xb4-*.py'))
+RANKING_CONFIGS = [path for path in CONFIGS if loss_of(path) in ('brs', 'rs')]
 
 
 @functools.lru_cache(maxsize=None)
@@ -40,17 +46,18 @@ def _box_heads(model):
 
 def test_every_table_row_has_a_config():
     names = {Path(path).name for path in CONFIGS}
+    assert all(len([t for t in name.split('_') if t in LOSSES]) == 1 for name in names)
+    for loss in ('brs', 'rs', 'ce'):
+        assert f'faster-rcnn_r50_fpn_{loss}_4xb4-12e_coco.py' in names
+        assert f'cascade-rcnn_r50_fpn_{loss}_4xb4-12e_coco.py' in names
+        assert f'mask-rcnn_r50_fpn_{loss}_4xb4-12e_coco.py' in names
+        assert f'mask-rcnn_r50_fpn_{loss}_4xb4-8e_cityscapes.py' in names
+        assert f'mask-rcnn_r50_fpn_sample1e-3_{loss}_4xb4-ms-12e_lvis-v1.py' in names
     for loss in ('brs', 'rs'):
-        assert f'{loss}_faster-rcnn_r50_fpn_4xb4-12e_coco.py' in names
-        assert f'{loss}_faster-rcnn_r101-mdconv-c3-c5_fpn_4xb4-ms-36e_coco.py' in names
-        assert f'{loss}_cascade-rcnn_r50_fpn_4xb4-12e_coco.py' in names
-        assert f'{loss}_mask-rcnn_r50_fpn_4xb4-12e_coco.py' in names
-        assert f'{loss}_mask-rcnn_r101_fpn_4xb4-ms-36e_coco.py' in names
-    for loss in ('ce', 'rs', 'brs'):
-        assert f'{loss}_mask-rcnn_r50_fpn_4xb4-8e_cityscapes.py' in names
-        assert f'{loss}_mask-rcnn_r50_fpn_sample1e-3_4xb4-ms-12e_lvis-v1.py' in names
-    assert 'brs_cascade-rcnn_r50_fpn_4xb4-36e_coco.py' in names  # Table 4.5
-    assert 'brs_mask-rcnn_r50_fpn_4xb4-27e_coco.py' in names
+        assert f'faster-rcnn_r101-mdconv-c3-c5_fpn_{loss}_4xb4-ms-36e_coco.py' in names
+        assert f'mask-rcnn_r101_fpn_{loss}_4xb4-ms-36e_coco.py' in names
+    assert 'cascade-rcnn_r50_fpn_brs_4xb4-36e_coco.py' in names  # Table 4.5
+    assert 'mask-rcnn_r50_fpn_brs_4xb4-27e_coco.py' in names
 
 
 @pytest.mark.parametrize('path', RANKING_CONFIGS)
@@ -58,7 +65,7 @@ def test_ranking_config_builds_with_its_loss_everywhere(path):
     from mmdet.models.losses import CrossEntropyLoss, FocalLoss
     from mmdet.models.task_modules.samplers import PseudoSampler
 
-    bucketed = Path(path).name.startswith('brs_')
+    bucketed = loss_of(path) == 'brs'
     model = _build(path)
     ranking = [m for m in model.modules() if isinstance(m, RankingLoss)]
     heads = [model.rpn_head] + _box_heads(model)
@@ -86,7 +93,7 @@ def test_ranking_config_builds_with_its_loss_everywhere(path):
         assert model.roi_head.max_mask_positives == 200
 
 
-@pytest.mark.parametrize('path', [p for p in RANKING_CONFIGS if Path(p).name.startswith('rs_')])
+@pytest.mark.parametrize('path', [p for p in RANKING_CONFIGS if loss_of(p) == 'rs'])
 def test_rs_config_is_the_brs_config_unbucketed(path):
     def flip(node):
         if isinstance(node, dict):
@@ -96,7 +103,7 @@ def test_rs_config_is_the_brs_config_unbucketed(path):
         return node
 
     rs = _config(path).to_dict()
-    brs = _config(path.replace('/rs_', '/brs_')).to_dict()
+    brs = _config(path.replace('_rs_', '_brs_')).to_dict()
     assert rs != brs
     assert flip(rs['model']) == brs['model']
     rs.pop('model'), brs.pop('model')
@@ -104,7 +111,7 @@ def test_rs_config_is_the_brs_config_unbucketed(path):
 
 
 def test_cascade_stages_keep_their_iou_thresholds_and_equal_weights():
-    cfg = _config('configs/cascade_rcnn/brs_cascade-rcnn_r50_fpn_4xb4-12e_coco.py')
+    cfg = _config('configs/cascade_rcnn/cascade-rcnn_r50_fpn_brs_4xb4-12e_coco.py')
     assert [stage.assigner.pos_iou_thr for stage in cfg.model.train_cfg.rcnn] == [0.5, 0.6, 0.7]
     assert cfg.model.roi_head.stage_loss_weights == [1, 1, 1]
     assert cfg.model.train_cfg.rpn_proposal.max_per_img == 1000
@@ -112,7 +119,7 @@ def test_cascade_stages_keep_their_iou_thresholds_and_equal_weights():
                for stage in cfg.model.roi_head.bbox_head)
 
 
-@pytest.mark.parametrize('path', [p for p in CONFIGS if Path(p).name.startswith('ce_')])
+@pytest.mark.parametrize('path', [p for p in CONFIGS if loss_of(p) == 'ce'])
 def test_cross_entropy_baselines_build(path):
     model = _build(path)
     assert not [m for m in model.modules() if isinstance(m, RankingLoss)]
@@ -120,7 +127,7 @@ def test_cross_entropy_baselines_build(path):
 
 
 def test_lvis_config_ranks_1203_classes():
-    cfg = _config('configs/mask_rcnn/brs_mask-rcnn_r50_fpn_sample1e-3_4xb4-ms-12e_lvis-v1.py')
+    cfg = _config('configs/mask_rcnn/mask-rcnn_r50_fpn_sample1e-3_brs_4xb4-ms-12e_lvis-v1.py')
     assert cfg.model.roi_head.bbox_head.num_classes == 1203
     assert cfg.model.roi_head.mask_head.num_classes == 1203
     assert cfg.model.test_cfg.rcnn.score_thr == 0.6 and cfg.model.test_cfg.rcnn.max_per_img == 300
