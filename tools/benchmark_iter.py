@@ -92,7 +92,7 @@ DETECTORS = {
     }, bucketed_max=2.0, notes='RetinaNet R50 FPN (RS: the BRS config unbucketed)'),
     # Two-stage detectors (issue 10): cross-entropy, RS, BRS.
     **{family: Detector({
-        loss: f'configs/{family}/{loss.lower()}_{family.replace("_", "-")}_r50_fpn_4xb4-12e_coco.py'
+        loss: f'configs/{family}/{family.replace("_", "-")}_r50_fpn_{loss.lower()}_4xb4-12e_coco.py'
         for loss in ('CE', 'RS', 'BRS')
     }, bucketed_max=2.0, notes=f'{family} R50 FPN') for family in ('faster_rcnn', 'cascade_rcnn',
                                                                     'mask_rcnn')},
