@@ -56,8 +56,9 @@ def check_cfg_options(cfg, options: dict) -> None:
 def _check_new_key(key: str, part: str, siblings: list, walked: list) -> None:
     closest = difflib.get_close_matches(part, siblings, n=1, cutoff=0.0)
     typo = difflib.get_close_matches(part, siblings, n=1, cutoff=TYPO_CUTOFF)
-    top_level_unknown = not walked and part not in _known_top_level()
-    if typo or top_level_unknown:
+    if not walked and part in _known_top_level():
+        return
+    if typo or not walked:
         where = ".".join(walked) or "the config"
         hint = f"; closest key: {'.'.join([*walked, closest[0]])}" if closest else ""
         raise UnknownConfigKeyError(f"--cfg-options {key}: {where} has no key {part!r}{hint}")
