@@ -11,7 +11,9 @@
 # Where the authors' released code (blisgard/BucketedRankingBasedLosses) does something the thesis
 # does not say, this config does what their code did (README, "Differences from the official
 # code"); brs_detr_r50_8xb2-12e_coco_intended.py flips those switches:
-#   - the RPN hands its top 4000 proposals per image (after NMS) to the RoI head in training;
+#   - the RPN hands its top 4000 proposals per image (after NMS) to the RoI head in training, and
+#     keeps zero-size proposals (its proposal step filters sizes only when min_bbox_size > 0;
+#     mmdet drops boxes no larger than min_bbox_size whenever it is >= 0, hence -1 here);
 #   - a matched prediction whose box has IoU 0 with its ground truth is a negative (all heads);
 #   - the RPN's IoU targets and GIoU are on deltas decoded around a unit box (stds 0.1/0.2);
 #   - the aux heads' GIoU is an unweighted mean over positives (not max-score weighted).
@@ -57,6 +59,8 @@ _base_.model.train_cfg[0].assigner.match_costs[0].weight = 4.0  # FocalLossCost
 _base_.model.train_cfg[1].rpn.sampler = dict(type='PseudoSampler')
 _base_.model.train_cfg[1].rcnn.sampler = dict(type='PseudoSampler')
 _base_.model.train_cfg[1].rpn_proposal.max_per_img = authors_train_proposals  # their nms_post
+_base_.model.train_cfg[1].rpn_proposal.min_bbox_size = -1
+_base_.model.test_cfg[1].rpn.min_bbox_size = -1
 
 param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=_base_.max_epochs, by_epoch=True, milestones=[10, 11],

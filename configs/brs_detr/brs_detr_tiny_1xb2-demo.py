@@ -3,8 +3,9 @@
 # of brs_detr_r50_8xb2-12e_coco.py: BRS Loss in every head with self-balanced box losses, Hungarian
 # classification cost 4, aux-head weight 5, no sampling, no centerness, and the same switches to the
 # authors' code (IoU-0 matches are negatives, the RPN's unit-anchor box space, unweighted aux GIoU,
-# training proposals up to the RPN's nms_pre: 1000 here, 4000 there). The schedule stays the tiny
-# config's overfitting one (the thesis' lr steps at epochs 10 and 11 belong to the 12-epoch run).
+# training proposals up to the RPN's nms_pre: 1000 here, 4000 there; zero-size proposals kept). The
+# schedule stays the tiny config's overfitting one (the thesis' lr steps at epochs 10 and 11 belong
+# to the 12-epoch run).
 _base_ = '../co_detr/co_deformable_detr_tiny_1xb2-demo.py'
 custom_imports = dict(imports=['projects.models', 'brs_detr.models'], allow_failed_imports=False)
 
@@ -42,3 +43,5 @@ _base_.model.train_cfg[0].assigner.match_costs[0].weight = 4.0  # FocalLossCost
 _base_.model.train_cfg[1].rpn.sampler = dict(type='PseudoSampler')
 _base_.model.train_cfg[1].rcnn.sampler = dict(type='PseudoSampler')
 _base_.model.train_cfg[1].rpn_proposal.max_per_img = _base_.model.train_cfg[1].rpn_proposal.nms_pre
+_base_.model.train_cfg[1].rpn_proposal.min_bbox_size = -1
+_base_.model.test_cfg[1].rpn.min_bbox_size = -1

@@ -78,10 +78,13 @@ AUTHORS_CODE = {
        for head in ('rpn_head', 'roi_head.0.bbox_head', 'bbox_head.0')
        for key, value in dict(zero_iou_negative=True, max_score_box_weights=False).items()},
 }
-# ... and the authors' RPN hands its nms_post = 4000 proposals to the RoI head (Co-DETR: 1000)
-AUTHORS_PROPOSALS = {'model.train_cfg.1.rpn_proposal.max_per_img': 4000}
+# ... and the authors' RPN hands its nms_post = 4000 proposals to the RoI head (Co-DETR: 1000),
+# zero-size ones included (mmdet drops them unless min_bbox_size < 0)
+ZERO_SIZE_PROPOSALS = {'model.train_cfg.1.rpn_proposal.min_bbox_size': -1,
+                       'model.test_cfg.1.rpn.min_bbox_size': -1}
+AUTHORS_PROPOSALS = {'model.train_cfg.1.rpn_proposal.max_per_img': 4000, **ZERO_SIZE_PROPOSALS}
 # the tiny demo: all proposals up to its nms_pre (1000), as the authors' 4000 = their nms_pre
-TINY_PROPOSALS = {'model.train_cfg.1.rpn_proposal.max_per_img': 1000}
+TINY_PROPOSALS = {'model.train_cfg.1.rpn_proposal.max_per_img': 1000, **ZERO_SIZE_PROPOSALS}
 # The thesis' intent: every switch flipped, Co-DETR's 1000 training proposals.
 THESIS_INTENT = {
     **{path: not value for path, value in AUTHORS_CODE.items() if isinstance(value, bool)},
@@ -132,6 +135,7 @@ def test_intended_variant_flips_every_authors_code_switch(repo_root):
                        'brs_detr/brs_detr_r50_8xb2-12e_coco_intended.py')
     assert diff == {
         'model.train_cfg.1.rpn_proposal.max_per_img': (4000, 1000),
+        **{path: (-1, 0) for path in ZERO_SIZE_PROPOSALS},
         **{path: (AUTHORS_CODE[path], value) for path, value in THESIS_INTENT.items()},
     }
 
