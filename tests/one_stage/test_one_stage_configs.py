@@ -68,7 +68,9 @@ def test_rs_bap_ap_configs_change_only_the_loss(family):
     brs, rs, bap, ap = (config_name(family, loss) for loss in ('brs', 'rs', 'bap', 'ap'))
     assert _new_values(brs, rs) == {'model.bbox_head.loss_cls.bucketed': False}
     delta = {} if AP_DELTA[family] == 0.5 else {'model.bbox_head.loss_cls.delta': AP_DELTA[family]}
-    assert _new_values(brs, bap) == {'model.bbox_head.loss_cls.type': 'APLoss', **delta}
+    # the authors' AP path ranks 0/1 labels: IoU-0 positives stay positive
+    assert _new_values(brs, bap) == {'model.bbox_head.loss_cls.type': 'APLoss', **delta,
+                                     'model.bbox_head.zero_iou_negative': False}
     assert _new_values(bap, ap) == {'model.bbox_head.loss_cls.bucketed': False}
 
 

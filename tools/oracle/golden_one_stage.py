@@ -1,4 +1,4 @@
-"""Golden losses and gradients of the authors' RS-/BRS-ATSS and -PAA heads on one training step.
+"""Golden losses and gradients of the authors' RS/BRS/BAP ATSS and PAA heads on one training step.
 
 Runs the thesis authors' ``RankBasedATSSHead`` and ``RankBasedPAAHead`` (blisgard/
 BucketedRankingBasedLosses, mmdet 2.25) in the oracle env of ``tools/oracle/README.md`` (PAA's GMM
@@ -32,7 +32,7 @@ GROUND_TRUTH = [
     dict(bboxes=[[5., 5., 100., 90.], [60., 10., 90., 40.]], labels=[3, 0]),
 ]
 # the authors' rank_loss_type of each golden file
-LOSS_TYPES = {'brs': 'BucketedRankSort', 'rs': 'RankSort'}
+LOSS_TYPES = {'brs': 'BucketedRankSort', 'rs': 'RankSort', 'bap': 'BucketedAPLoss'}
 HEAD_SETTINGS = dict(
     num_classes=NUM_CLASSES,
     in_channels=32,
