@@ -4,7 +4,8 @@
 # 0.5 / 0.6 / 0.7, each ranking all its proposals), plus the authors' cascade settings: stage loss
 # weights 1 / 1 / 1, coder stds (0.1, 0.1, 0.2, 0.2) in every stage, 1000 training proposals (the
 # thesis says 2000: `--cfg-options model.train_cfg.rpn_proposal.max_per_img=2000`).
-_base_ = ['mmdet::cascade_rcnn/cascade-rcnn_r50_fpn_1x_coco.py', '../faster_rcnn/rank_based_rcnn.py']
+_base_ = ['mmdet::cascade_rcnn/cascade-rcnn_r50_fpn_1x_coco.py',
+          '../faster_rcnn/rank_based_rcnn.py']
 
 model = dict(
     rpn_head=_base_.brs_rpn_head,

@@ -1,4 +1,4 @@
-"""Fixtures of the two-stage tests: the demo set with boxes and instance masks (from its polygons)."""
+"""Fixtures of the two-stage tests: the demo set with boxes and instance masks (its polygons)."""
 import copy
 
 import pytest
@@ -17,7 +17,7 @@ def _with_masks(pipeline):
 
 @pytest.fixture(scope='session')
 def demo_sets(repo_root, demo_coco):
-    """(train, val) demo datasets, both unaugmented, with boxes and masks; and the annotation file."""
+    """(train, val) demo datasets, unaugmented, with boxes and masks; and the annotation file."""
     from mmdet.registry import DATASETS
     init_default_scope('mmdet')
     cfg = Config.fromfile(repo_root / DEMO_DATA)

@@ -11,7 +11,6 @@ import json
 import sys
 
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 

@@ -5,7 +5,6 @@ import time
 
 import torch
 
-from brs_detr.models.losses import RankSortLoss
 from mmdet.registry import MODELS
 
 NUM_CLASSES, NUM_ROIS, NUM_POS = 1203, 1000, 100

@@ -1,5 +1,5 @@
-"""Tiny BRS Faster, Cascade and Mask R-CNN (the real configs' heads on a small backbone) train on the
-demo images: finite losses with an image without ground truth, zero losses (not a crash) when a
+"""Tiny BRS Faster, Cascade and Mask R-CNN (the real configs' heads on a small backbone) train on
+the demo images: finite losses with an image without ground truth, zero losses (not a crash) when a
 batch yields no RoI, and the self-balanced losses take the ranking losses' values."""
 import copy
 

@@ -29,7 +29,8 @@ def tiny_model_cfg(cfg: Config) -> ConfigDict:
     roi_head.bbox_roi_extractor.out_channels = WIDTH
     # a fixed 2x2 sampling grid per bin: RoIAlign's adaptive grid dominates a CPU step otherwise
     roi_head.bbox_roi_extractor.roi_layer.sampling_ratio = 2
-    for head in roi_head.bbox_head if isinstance(roi_head.bbox_head, list) else [roi_head.bbox_head]:
+    box_heads = roi_head.bbox_head
+    for head in box_heads if isinstance(box_heads, list) else [box_heads]:
         _shrink_box_head(head)
     if 'mask_head' in roi_head:
         roi_head.mask_roi_extractor.out_channels = WIDTH

@@ -1,16 +1,18 @@
-"""Golden numbers of the authors' RS / BRS Faster R-CNN: one training step of their code (mmdet 2.x).
+"""Golden numbers of the authors' RS / BRS Faster R-CNN: one training step of their mmdet 2.x code.
 
 Runs in the oracle env of ``tools/oracle/README.md`` with the authors' tree
-(blisgard/BucketedRankingBasedLosses) first on ``PYTHONPATH``; never imported by this repo's package.
-Like ``make_golden.py`` for BRS-DETR it loads the released config (``RELEASED_CONFIGS``), shrinks only
-sizes (ResNet-18, 64-channel FPN, RoI fc 256), fills every tensor from ``golden_inputs.seeded_tensor``
-(output layers scaled, ``OUTPUT_SCALES``) and, on the demo photo, runs one training forward/backward: every loss key, the summed loss and the
-L2 gradient norm per module group. ``tests/two_stage/test_faster_rcnn_oracle.py`` rebuilds the same
-network from our configs and compares.
+(blisgard/BucketedRankingBasedLosses) first on ``PYTHONPATH``; never imported by this repo's
+package. Like ``make_golden.py`` for BRS-DETR it loads the released config (``RELEASED_CONFIGS``),
+shrinks only sizes (ResNet-18, 64-channel FPN, RoI fc 256), fills every tensor from
+``golden_inputs.seeded_tensor`` (output layers scaled, ``OUTPUT_SCALES``) and, on the demo photo,
+runs one training forward/backward: every loss key, the summed loss and the L2 gradient norm per
+module group. ``tests/two_stage/test_faster_rcnn_oracle.py`` rebuilds the same network from our
+configs and compares.
 
     OR=/work/oracle/src/blisgard+BucketedRankingBasedLosses
-    PYTHONPATH=$OR:/work/oracle/stubs /work/oracle/venv/bin/python tools/oracle/golden_faster_rcnn.py \
-        brs --official-root $OR --demo-root data/demo_coco --out tests/oracle/faster_rcnn_brs.json
+    PYTHONPATH=$OR:/work/oracle/stubs /work/oracle/venv/bin/python \
+        tools/oracle/golden_faster_rcnn.py brs --official-root $OR --demo-root data/demo_coco \
+        --out tests/oracle/faster_rcnn_brs.json
 """
 import argparse
 import json
