@@ -48,6 +48,10 @@ def images_per_second(graph: torch.nn.Module, images: torch.Tensor, iters: int) 
     return iters * images.size(0) / (time.perf_counter() - start)
 
 
+def _speed(per_second: float) -> str:
+    return f"{per_second:.3g} images/s ({1 / per_second:.3g} s per image)"
+
+
 def main(argv=None):
     args = parse_args(argv)
     height, width = args.shape
@@ -66,11 +70,11 @@ def main(argv=None):
           f"auxiliary heads {(params_all - params_inf) / 1e6:.2f} M, training only)")
     print(f"FLOPs at {height}x{width}: {flops / 1e9:.2f} GFLOPs (inference graph, 1 image)")
     print(f"speed on CPU ({torch.get_num_threads()} threads): "
-          f"{images_per_second(graph, images, args.iters):.2f} images/s at {height}x{width}")
+          f"{_speed(images_per_second(graph, images, args.iters))} at {height}x{width}")
     if torch.cuda.is_available():
         gpu = graph.cuda()
         print(f"speed on {torch.cuda.get_device_name()}: "
-              f"{images_per_second(gpu, images.cuda(), args.iters):.2f} images/s at {height}x{width}")
+              f"{_speed(images_per_second(gpu, images.cuda(), args.iters))} at {height}x{width}")
     else:
         print("speed on GPU: no CUDA device here")
 

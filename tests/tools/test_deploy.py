@@ -39,7 +39,7 @@ def test_analyze_model_prints_numbers_for_tiny_and_r50(brs_tiny_config, capsys):
     text = capsys.readouterr().out
     params = [float(v) for v in re.findall(r"parameters: (\d+\.\d+) M", text)]
     flops = [float(v) for v in re.findall(r"FLOPs at 128x160: (\d+\.\d+) GFLOPs", text)]
-    speed = [float(v) for v in re.findall(r"speed on CPU \(\d+ threads\): (\d+\.\d+) images/s", text)]
+    speed = [float(v) for v in re.findall(r"speed on CPU \(\d+ threads\): (\S+) images/s", text)]
     assert len(params) == len(flops) == len(speed) == 2, text
     assert params[0] < 20 < params[1] < 100  # tiny ResNet-18 model vs R50 Co-DETR (~65 M)
     assert 0 < flops[0] < flops[1] and min(speed) > 0
