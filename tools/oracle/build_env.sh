@@ -39,7 +39,8 @@ for spec in "$CO_DETR" "$BRS_DETR"; do
         git clone -q "https://github.com/$repo.git" "$dest"
         git -C "$dest" checkout -q "$commit"
         # mmdet 2.25.3 as bundled caps mmcv at 1.7.0; 1.7.2 is the one that builds on torch 2.14.
-        sed -i "s/mmcv_maximum_version = '1.7.0'/mmcv_maximum_version = '1.7.2'/" "$dest/mmdet/__init__.py"
+        sed -i "s/mmcv_maximum_version = '1.7.0'/mmcv_maximum_version = '1.7.2'/" \
+            "$dest/mmdet/__init__.py"
         echo "$commit" > "$dest/OFFICIAL_COMMIT"
     fi
 done
@@ -49,6 +50,8 @@ stub="$ORACLE_DIR/stubs/fairscale/nn"
 mkdir -p "$stub"
 : > "$ORACLE_DIR/stubs/fairscale/__init__.py"
 : > "$stub/__init__.py"
-printf 'def checkpoint_wrapper(module, *args, **kwargs):\n    raise RuntimeError("fairscale stub: with_cp is not available in the oracle env")\n' \
-    > "$stub/checkpoint.py"
+cat > "$stub/checkpoint.py" <<'PY'
+def checkpoint_wrapper(module, *args, **kwargs):
+    raise RuntimeError('fairscale stub: with_cp is not available in the oracle env')
+PY
 echo "oracle env ready in $ORACLE_DIR"

@@ -199,7 +199,8 @@ def detection_differences(golden: dict, ours: dict) -> Dict[str, Dict[str, float
     return out
 
 
-def unmatched_detections(gold: dict, mine: dict, box_atol: float, score_atol: float) -> Tuple[int, int]:
+def unmatched_detections(gold: dict, mine: dict, box_atol: float,
+                         score_atol: float) -> Tuple[int, int]:
     """(official, ours) detections of one eval path with no counterpart on the other side: same
     label, box within ``box_atol`` px, score within ``score_atol``. Order is free (near-tied scores
     may swap), and a detection scoring within ``score_atol`` of its list's lowest score may be

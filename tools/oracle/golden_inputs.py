@@ -68,9 +68,10 @@ def _is_classifier(name: str) -> bool:
 def seeded_tensor(name: str, shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
     """The recipe's value of the official tensor ``name``: a function of the name and shape only.
 
-    Norm layers get scales near 1, classifier biases the 1 % prior, running variances in [0.5, 1.5], small shifts; weight
-    matrices and kernels ~ N(0, 1/fan_in) (x2 for conv kernels, which feed ReLUs); biases and
-    1-d parameters small. Integer buffers (``num_batches_tracked``) are zero.
+    Norm layers get scales near 1, running variances in [0.5, 1.5] and small shifts; classifier
+    biases the 1 % prior; weight matrices and kernels ~ N(0, 1/fan_in) (x2 for conv kernels, which
+    feed ReLUs); other biases and 1-d parameters small. Integer buffers (``num_batches_tracked``)
+    are zero.
     """
     if not dtype.is_floating_point:
         return torch.zeros(shape, dtype=dtype)
@@ -95,8 +96,9 @@ def seeded_tensor(name: str, shape: Sequence[int], dtype: torch.dtype) -> torch.
 
 
 def recipe_state_dict(shapes: Iterable[Tuple[str, Sequence[int], str]]) -> Dict[str, torch.Tensor]:
-    """Official state dict from ``(name, shape, dtype name)`` triples (as stored in the golden file)."""
-    return {name: seeded_tensor(name, shape, getattr(torch, dtype)) for name, shape, dtype in shapes}
+    """Official state dict from ``(name, shape, dtype name)`` triples (as in the golden file)."""
+    return {name: seeded_tensor(name, shape, getattr(torch, dtype))
+            for name, shape, dtype in shapes}
 
 
 def state_dict_shapes(state_dict: Dict[str, torch.Tensor]) -> List[Tuple[str, List[int], str]]:

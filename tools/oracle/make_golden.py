@@ -34,8 +34,8 @@ from golden_inputs import (EMBED_DIMS, FFN_DIMS, IMAGE_FILE, NUM_DEC_LAYERS,  # 
 # The released configs each detector's golden numbers come from (paths in the official trees).
 RELEASED_CONFIGS = {
     'co_detr': 'projects/configs/co_deformable_detr/co_deformable_detr_r50_1x_coco.py',
-    'brs_detr': ('projects/configs/co_deformable_detr/'
-                 'bucketed_co_deformable_detr_r50_1x_coco_assigner_weight_4_step_10_11_divide5_fixed_seed_06092024.py'),
+    'brs_detr': ('projects/configs/co_deformable_detr/bucketed_co_deformable_detr_r50_1x_coco_'
+                 'assigner_weight_4_step_10_11_divide5_fixed_seed_06092024.py'),
 }
 def shrink(model_cfg):
     """The released model config at the golden sizes (only sizes change)."""

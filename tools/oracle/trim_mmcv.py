@@ -11,8 +11,8 @@ import re
 import sys
 from pathlib import Path
 
-KEPT_SOURCES = ('pytorch/pybind.cpp', 'pytorch/info.cpp', 'pytorch/nms.cpp', 'pytorch/roi_align.cpp',
-                'pytorch/cpu/nms.cpp', 'pytorch/cpu/roi_align.cpp')
+KEPT_SOURCES = ('pytorch/pybind.cpp', 'pytorch/info.cpp', 'pytorch/nms.cpp',
+                'pytorch/roi_align.cpp', 'pytorch/cpu/nms.cpp', 'pytorch/cpu/roi_align.cpp')
 KEPT_FUNCTIONS = ('get_compiler_version', 'get_compiling_cuda_version', 'nms', 'softnms',
                   'nms_match', 'roi_align_forward', 'roi_align_backward')
 DECLARATIONS = '''#include <torch/extension.h>
@@ -35,7 +35,8 @@ void roi_align_backward(Tensor grad_output, Tensor rois, Tensor argmax_y, Tensor
 def _replace(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     if old not in text:
-        raise SystemExit(f'{path}: expected text not found (not the mmcv-full 1.7.2 sdist?): {old!r}')
+        raise SystemExit(f'{path}: expected text not found (not the mmcv-full 1.7.2 sdist?): '
+                         f'{old!r}')
     path.write_text(text.replace(old, new))
 
 
@@ -43,7 +44,8 @@ def patch_setup(root: Path) -> None:
     setup = root / 'setup.py'
     setup.write_text(setup.read_text().replace('-std=c++14', '-std=c++20')
                      .replace('-std=c++17', '-std=c++20'))
-    _replace(setup, 'from pkg_resources import DistributionNotFound, get_distribution, parse_version',
+    _replace(setup,
+             'from pkg_resources import DistributionNotFound, get_distribution, parse_version',
              'from importlib.metadata import PackageNotFoundError as DistributionNotFound\n'
              'from importlib.metadata import distribution as get_distribution\n'
              'from packaging.version import parse as parse_version')
