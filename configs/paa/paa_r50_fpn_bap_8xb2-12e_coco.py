@@ -8,4 +8,7 @@ model = dict(
     bbox_head=dict(
         loss_cls=dict(_delete_=True, type='APLoss', use_sigmoid=True, delta=0.5, bucketed=True,
                       loss_weight=1.0),
-        zero_iou_negative=False))
+        zero_iou_negative=False,
+        # their AP heads keep the score-weighted GIoU at its configured weight (1.0) instead of
+        # self-balancing it; self_balance_box=True is the thesis' RS-style balancing
+        self_balance_box=False))

@@ -70,7 +70,8 @@ def test_rs_bap_ap_configs_change_only_the_loss(family):
     delta = {} if AP_DELTA[family] == 0.5 else {'model.bbox_head.loss_cls.delta': AP_DELTA[family]}
     # the authors' AP path ranks 0/1 labels: IoU-0 positives stay positive
     assert _new_values(brs, bap) == {'model.bbox_head.loss_cls.type': 'APLoss', **delta,
-                                     'model.bbox_head.zero_iou_negative': False}
+                                     'model.bbox_head.zero_iou_negative': False,
+                                     'model.bbox_head.self_balance_box': False}
     assert _new_values(bap, ap) == {'model.bbox_head.loss_cls.bucketed': False}
 
 

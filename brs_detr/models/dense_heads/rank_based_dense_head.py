@@ -19,16 +19,20 @@ class RankBasedDenseHeadMixin:
             (their IoU target 0 marks a negative); False keeps it a positive (the thesis' intent).
         max_score_box_weights (bool): weight each positive's GIoU by its detached max class score
             (RS Loss' localisation weighting, the authors' one-stage heads); False: plain mean.
+        self_balance_box (bool): scale the GIoU to the ranking loss each step (RS / BRS, Eq. 3.56);
+            False keeps the GIoU's configured weight, as the authors' AP / BAP heads do.
         Other arguments: the mmdet head's. ``loss_cls`` must be a ranking loss and
         ``reg_decoded_bbox`` True (checked).
     """
 
     def __init__(self, *args, zero_iou_negative: bool = False,
-                 max_score_box_weights: bool = True, **kwargs) -> None:
+                 max_score_box_weights: bool = True, self_balance_box: bool = True,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         check_rank_based_head(self)
         self.zero_iou_negative = zero_iou_negative
         self.max_score_box_weights = max_score_box_weights
+        self.self_balance_box = self_balance_box
 
     def rank_based_dense_losses(self, cls_scores: Tensor, deltas: Tensor, anchors: Tensor,
                                 labels: Tensor, label_weights: Tensor,
@@ -51,5 +55,6 @@ class RankBasedDenseHeadMixin:
             pos_bbox_targets=bbox_targets[positive],
             valid=label_weights > 0,
             zero_iou_negative=self.zero_iou_negative,
-            max_score_box_weights=self.max_score_box_weights)
+            max_score_box_weights=self.max_score_box_weights,
+            self_balance_box=self.self_balance_box)
         return dict(loss_cls=loss_cls, loss_bbox=loss_bbox)

@@ -20,7 +20,8 @@ def rank_based_head_losses(loss_cls: nn.Module,
                            pos_bbox_targets: Tensor,
                            valid: Optional[Tensor] = None,
                            zero_iou_negative: bool = False,
-                           max_score_box_weights: bool = True) -> Tuple[Tensor, Tensor]:
+                           max_score_box_weights: bool = True,
+                           self_balance_box: bool = True) -> Tuple[Tensor, Tensor]:
     """Ranking loss and self-balanced box loss of an RS-style head (thesis Sec. 3.5 and 4.1).
 
     The ranking loss sees all predictions of the batch at once (no sampling); positives' targets are
@@ -45,9 +46,12 @@ def rank_based_head_losses(loss_cls: nn.Module,
             ``reduction='mean'``: they multiply that already-reduced mean by the scores and divide
             by their sum, which leaves it unchanged): an unweighted mean over the positives. The
             self-balanced value is the same either way; the gradients differ.
+        self_balance_box (bool): True (RS / BRS heads, Eq. 3.56): the box loss is scaled to the
+            ranking loss's value each step, so its configured ``loss_weight`` cancels. False (the
+            authors' one-stage AP / BAP heads): the box loss keeps its configured ``loss_weight``.
 
     Returns:
-        tuple[Tensor, Tensor]: ranking loss and self-balanced box loss.
+        tuple[Tensor, Tensor]: ranking loss and (self-balanced, by default) box loss.
     """
     pos_ious = bbox_overlaps(pos_bbox_preds.detach(), pos_bbox_targets, is_aligned=True)
     logits, targets = flat_ranking_problem(cls_scores, labels, pos_ious, valid,
@@ -63,6 +67,8 @@ def rank_based_head_losses(loss_cls: nn.Module,
         weights = torch.ones_like(pos_ious)
     loss_box = loss_bbox(pos_bbox_preds, pos_bbox_targets, weight=weights,
                          avg_factor=weights.sum())
+    if not self_balance_box:
+        return loss_rank, loss_box
     return loss_rank, self_balance(loss_box, loss_rank)
 
 
