@@ -18,7 +18,7 @@ PY="$ORACLE_DIR/venv/bin/python"
 "$PY" -m pip install -q "setuptools>=77,<81" wheel packaging
 "$PY" -m pip install -q torch==2.14.1 torchvision==0.29.1
 "$PY" -m pip install -q "numpy<2" "opencv-python-headless<4.11" yapf==0.40.1 addict pycocotools \
-    terminaltables timm fvcore einops scipy matplotlib pillow
+    terminaltables timm fvcore einops scipy matplotlib pillow "scikit-learn<1.6"  # PAA's GMM
 
 if ! "$PY" -c "import mmcv.ops" 2>/dev/null; then
     build="$ORACLE_DIR/build"

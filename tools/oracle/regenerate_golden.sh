@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Regenerate tests/oracle/golden/{co_detr,brs_detr}.json from the official code, in the env of
-# tools/oracle/build_env.sh. About 20 s per detector on one CPU core.
+# Regenerate every golden file under tests/oracle/ from the official code, in the env of
+# tools/oracle/build_env.sh: golden/{co_detr,brs_detr}.json (Co-DETR, BRS-DETR), the authors'
+# one-stage heads ({atss,paa}_{brs,rs,bap}.json) and Faster R-CNN (faster_rcnn_{brs,rs}.json).
+# About 20 s per detector on one CPU core.
 #
 #   bash tools/oracle/regenerate_golden.sh [ORACLE_DIR]
 set -euo pipefail
@@ -21,4 +23,14 @@ for kind in co_detr:Sense-X+Co-DETR brs_detr:blisgard+BucketedRankingBasedLosses
         tail -20 "$log"; exit 1
     fi
     tail -1 "$log"
+done
+authors="$ORACLE_DIR/src/blisgard+BucketedRankingBasedLosses"
+run_official() {
+    OMP_NUM_THREADS=1 PYTHONPATH="$authors:$ORACLE_DIR/stubs" "$ORACLE_DIR/venv/bin/python" "$@"
+}
+run_official "$REPO/tools/oracle/golden_one_stage.py" --official-root "$authors" \
+    --out-dir "$REPO/tests/oracle" | tail -1
+for kind in brs rs; do
+    run_official "$REPO/tools/oracle/golden_faster_rcnn.py" "$kind" --official-root "$authors" \
+        --demo-root "$REPO/data/demo_coco" --out "$REPO/tests/oracle/faster_rcnn_$kind.json" | tail -1
 done
