@@ -48,7 +48,7 @@ import torch
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / 'tools'))
-from benchmark_timing import count_syncs, median_time, timed  # noqa: E402
+from benchmark_timing import count_syncs, timed  # noqa: E402
 
 #: Suffix of a config spec: that config with every ranking loss unbucketed (bucketed=False).
 UNBUCKETED = '#unbucketed'
@@ -384,10 +384,20 @@ def loss_step(call: LossCall):
     return step
 
 
-def time_calls(calls: List[LossCall], repeats: int, device: torch.device) -> None:
-    for call in calls:
-        step = loss_step(call)
-        call.seconds = median_time(step, repeats, device)
+def time_calls(calls_per_config: Dict[str, List[LossCall]], repeats: int,
+               device: torch.device) -> None:
+    """Median replay time of every call; the repeats go round-robin over all configs' calls, so
+    that a change of machine load hits every loss alike."""
+    calls = [call for config_calls in calls_per_config.values() for call in config_calls]
+    steps = [loss_step(call) for call in calls]
+    times = [[] for _ in calls]
+    for repeat in range(repeats + 1):  # the first round warms up
+        for step, call_times in zip(steps, times):
+            seconds = timed(step, device)
+            if repeat:
+                call_times.append(seconds)
+    for call, step, call_times in zip(calls, steps, times):
+        call.seconds = statistics.median(call_times)
         call.syncs = count_syncs(step, device)
 
 
@@ -512,13 +522,10 @@ def measure(trainers, batch, args, device) -> Dict[str, ConfigResult]:
             seconds = record_iteration(model, optim_wrapper, batch, recorder, device)
             if step >= args.warmup:
                 times[name].append(seconds)
-    results = {}
-    for name, (_, _, recorder) in trainers.items():
-        calls = recorder.labelled_calls()
-        time_calls(calls, args.loss_repeats, device)
-        results[name] = ConfigResult(
-            statistics.median(times[name]) if times[name] else float('nan'), calls)
-    return results
+    calls = {name: recorder.labelled_calls() for name, (_, _, recorder) in trainers.items()}
+    time_calls(calls, args.loss_repeats, device)
+    return {name: ConfigResult(statistics.median(times[name]) if times[name] else float('nan'),
+                               calls[name]) for name in trainers}
 
 
 def measure_trained(trainers, batch, args, device,
@@ -526,12 +533,14 @@ def measure_trained(trainers, batch, args, device,
     """The loss calls of one forward pass with a trained RPN's proposals, replayed. The network's
     cost does not depend on the proposals, so the iteration time is estimated as the measured
     untrained one with its classification-loss time replaced by this one's."""
-    results = {}
+    calls = {}
     for name, (model, _, recorder) in trainers.items():
         record_forward(model, batch, recorder, args.seed, trained=True)
-        calls = recorder.labelled_calls()
-        time_calls(calls, args.loss_repeats, device)
-        result = ConfigResult(0.0, calls)
+        calls[name] = recorder.labelled_calls()
+    time_calls(calls, args.loss_repeats, device)
+    results = {}
+    for name in trainers:
+        result = ConfigResult(0.0, calls[name])
         result.iteration_s = untrained[name].iteration_s - untrained[name].cls_s + result.cls_s
         results[name] = result
     return results

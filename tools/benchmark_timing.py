@@ -1,6 +1,5 @@
 """Timing helpers shared by the benchmarks: synchronised wall-clock times and a count of the
 host-device synchronisations a CUDA step makes (``torch.cuda.set_sync_debug_mode``)."""
-import statistics
 import time
 import warnings
 from typing import Callable, Optional
@@ -20,14 +19,6 @@ def timed(fn: Callable[[], object], device: torch.device) -> float:
     fn()
     synchronize(device)
     return time.perf_counter() - start
-
-
-def median_time(fn: Callable[[], object], repeats: int, device: torch.device,
-                warmup: int = 1) -> float:
-    """Median of ``repeats`` timed calls after ``warmup`` untimed ones."""
-    for _ in range(warmup):
-        fn()
-    return statistics.median(timed(fn, device) for _ in range(max(1, repeats)))
 
 
 def count_syncs(fn: Callable[[], object], device: torch.device) -> Optional[int]:
