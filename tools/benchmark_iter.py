@@ -34,6 +34,7 @@ box misses its ground truth (IoU 0) as a negative.
 import argparse
 import copy
 import json
+import math
 import os
 import statistics
 import sys
@@ -572,18 +573,22 @@ def format_tables(name: str, detector: Detector, results: Dict[str, ConfigResult
     baseline = next(iter(results))
     lines.append(f'{"":8s} {"cls loss [s]":>12s} {"iteration [s]":>14s} '
                  f'{"cls / " + baseline:>14s} {"iter / " + baseline:>14s}')
+    timed = not math.isnan(results[baseline].iteration_s)  # False with --no-iteration
     for loss, result in results.items():
         base = results[baseline]
-        lines.append(f'{loss:8s} {result.cls_s:12.4f} {result.iteration_s:14.2f} '
-                     f'{result.cls_s / base.cls_s:13.2f}x '
-                     f'{result.iteration_s / base.iteration_s:13.2f}x')
+        seconds, ratio = ((f'{result.iteration_s:14.2f}',
+                           f'{result.iteration_s / base.iteration_s:13.2f}x') if timed else
+                          (f'{"-":>14s}', f'{"-":>14s}'))
+        lines.append(f'{loss:8s} {result.cls_s:12.4f} {seconds} '
+                     f'{result.cls_s / base.cls_s:13.2f}x {ratio}')
     for slow, fast in PAIRS:
         if slow in results and fast in results:
             cls_ratio = results[slow].cls_s / results[fast].cls_s
-            it_ratio = results[slow].iteration_s / results[fast].iteration_s
             met = 'met' if cls_ratio >= detector.unbucketed_min else 'MISSED'
+            iteration = (f', iteration {results[slow].iteration_s / results[fast].iteration_s:.2f}x'
+                         if timed else '')
             lines.append(f'{slow} / {fast}: cls loss {cls_ratio:.2f}x (target >= '
-                         f'{detector.unbucketed_min:g}x: {met}), iteration {it_ratio:.2f}x')
+                         f'{detector.unbucketed_min:g}x: {met}){iteration}')
             fast_ratio = results[fast].cls_s / results[baseline].cls_s
             met = 'met' if fast_ratio <= detector.bucketed_max else 'MISSED'
             lines.append(f'{fast} / {baseline}: cls loss {fast_ratio:.2f}x (target <= '
