@@ -1,6 +1,6 @@
 """Co-DETR modules, registered in ``mmdet.registry.MODELS`` on import."""
 from .aux_positives import AuxPositives
-from .co_atss_head import AtssTargets, CoATSSHead
+from .co_atss_head import AtssTargets, CoATSSHead, atss_forward_without_centerness
 from .co_deformable_detr_head import AuxQueries, CoDeformDETRHead
 from .co_detr import CoDETR
 from .co_roi_head import CoStandardRoIHead
@@ -8,5 +8,5 @@ from .transformer import CoDeformableDetrTransformer
 
 __all__ = [
     'AuxPositives', 'AtssTargets', 'AuxQueries', 'CoATSSHead', 'CoDeformDETRHead', 'CoDETR',
-    'CoStandardRoIHead', 'CoDeformableDetrTransformer'
+    'CoStandardRoIHead', 'CoDeformableDetrTransformer', 'atss_forward_without_centerness'
 ]

@@ -20,6 +20,16 @@ from mmdet.utils import InstanceList, OptInstanceList, reduce_mean
 from .aux_positives import AuxPositives
 
 
+def atss_forward_without_centerness(head: ATSSHead, x: Tensor, scale) -> Tuple[Tensor, Tensor]:
+    """(cls_score, bbox_pred) of one level: ``ATSSHead.forward_single`` without its centerness
+    conv, for the heads that drop that branch (CoATSSHead without ``loss_centerness``, and the
+    ranking-loss ATSS / PAA heads)."""
+    cls_feat, reg_feat = x, x
+    for cls_conv, reg_conv in zip(head.cls_convs, head.reg_convs):
+        cls_feat, reg_feat = cls_conv(cls_feat), reg_conv(reg_feat)
+    return head.atss_cls(cls_feat), scale(head.atss_reg(reg_feat)).float()
+
+
 class AtssTargets(NamedTuple):
     """ATSS assignment of every anchor of the batch (levels concatenated per image)."""
 
@@ -71,10 +81,7 @@ class CoATSSHead(ATSSHead):
         """(cls_score, bbox_pred[, centerness]) of one level."""
         if self.with_centerness:
             return super().forward_single(x, scale)
-        cls_feat, reg_feat = x, x
-        for cls_conv, reg_conv in zip(self.cls_convs, self.reg_convs):
-            cls_feat, reg_feat = cls_conv(cls_feat), reg_conv(reg_feat)
-        return self.atss_cls(cls_feat), scale(self.atss_reg(reg_feat)).float()
+        return atss_forward_without_centerness(self, x, scale)
 
     def loss(self, x: Tuple[Tensor], batch_data_samples: SampleList) -> Dict[str, Tensor]:
         return self.loss_and_positives(x, batch_data_samples)[0]

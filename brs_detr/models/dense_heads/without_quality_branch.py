@@ -8,6 +8,7 @@ from typing import Optional, Tuple
 from torch import Tensor
 
 from mmdet.models.utils import multi_apply
+from projects.models import atss_forward_without_centerness
 
 
 class WithoutQualityBranchMixin:
@@ -35,7 +36,4 @@ class WithoutQualityBranchMixin:
 
     def forward_single(self, x: Tensor, scale) -> Tuple[Tensor, Tensor]:
         """(cls_score, bbox_pred) of one level: ``ATSSHead.forward_single`` without centerness."""
-        cls_feat, reg_feat = x, x
-        for cls_conv, reg_conv in zip(self.cls_convs, self.reg_convs):
-            cls_feat, reg_feat = cls_conv(cls_feat), reg_conv(reg_feat)
-        return self.atss_cls(cls_feat), scale(self.atss_reg(reg_feat)).float()
+        return atss_forward_without_centerness(self, x, scale)
