@@ -3,15 +3,14 @@ the official code"), each checked against the authors' formula written out here.
 import math
 
 import torch
-from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 
 from brs_detr.models.losses import RankSortLoss, flat_ranking_problem, rank_based_head_losses
 from brs_detr.models.losses.flat_ranking_problem import MIN_POSITIVE_TARGET
 from mmdet.models.losses import GIoULoss
-from mmdet.registry import MODELS
 from mmdet.structures.bbox import bbox_overlaps
 from recording_loss import record_ranking_problems
+from tiny_model import small_rpn_head
 
 
 def test_zero_iou_match_is_a_negative_only_with_the_switch():
@@ -61,24 +60,6 @@ def test_max_score_weights_change_the_box_gradient_not_the_value():
     assert not torch.allclose(weighted_grad_preds.grad, plain_grad_preds.grad)
 
 
-def _rpn_head(**options):
-    return MODELS.build(dict(
-        type='BRSRPNHead',
-        in_channels=4,
-        feat_channels=4,
-        anchor_generator=dict(type='AnchorGenerator', scales=[1], ratios=[1.0], strides=[8, 16]),
-        bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0.] * 4, target_stds=[1.] * 4),
-        reg_decoded_bbox=True,
-        loss_cls=dict(type='RankSortLoss', use_sigmoid=True, loss_weight=1.0),
-        loss_bbox=dict(type='GIoULoss', loss_weight=1.0),
-        train_cfg=ConfigDict(
-            assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.7, neg_iou_thr=0.3,
-                          min_pos_iou=0.3, match_low_quality=True, ignore_iof_thr=-1),
-            sampler=dict(type='PseudoSampler'),
-            allowed_border=-1, pos_weight=-1, debug=False),
-        **options))
-
-
 def _authors_unit_box(deltas):
     """The authors' ``RankBasedRPNHead.delta2bbox``: no anchor, stds (0.1, 0.1, 0.2, 0.2)."""
     clip = abs(math.log(16 / 1000))
@@ -107,16 +88,16 @@ def _rpn_losses(head):
 
 
 def test_rpn_unit_anchor_box_space_is_the_authors_decoding():
-    targets, anchors, pred_deltas, gts = _rpn_losses(_rpn_head(loss_box_space='unit_anchor'))
-    gt_deltas = _rpn_head().bbox_coder.encode(anchors, gts)  # the RPN's coder, stds 1.0
+    targets, anchors, pred_deltas, gts = _rpn_losses(small_rpn_head(loss_box_space='unit_anchor'))
+    gt_deltas = small_rpn_head().bbox_coder.encode(anchors, gts)  # the RPN's coder, stds 1.0
     expected = bbox_overlaps(_authors_unit_box(pred_deltas), _authors_unit_box(gt_deltas),
                              is_aligned=True)
     assert torch.allclose(targets, expected)
 
 
 def test_rpn_image_box_space_ranks_by_pixel_iou():
-    targets, anchors, pred_deltas, gts = _rpn_losses(_rpn_head())
-    boxes = _rpn_head().bbox_coder.decode(anchors, pred_deltas)
+    targets, anchors, pred_deltas, gts = _rpn_losses(small_rpn_head())
+    boxes = small_rpn_head().bbox_coder.decode(anchors, pred_deltas)
     assert torch.allclose(targets, bbox_overlaps(boxes, gts, is_aligned=True))
-    unit_targets, *_ = _rpn_losses(_rpn_head(loss_box_space='unit_anchor'))
+    unit_targets, *_ = _rpn_losses(small_rpn_head(loss_box_space='unit_anchor'))
     assert not torch.allclose(targets, unit_targets)

@@ -8,30 +8,14 @@ from mmengine.structures import InstanceData
 from brs_detr.models import BRSRPNHead, BRSShared2FCBBoxHead
 from mmdet.registry import MODELS
 from recording_loss import record_ranking_problems
-
-
-def _rpn_head():
-    return MODELS.build(dict(
-        type='BRSRPNHead',
-        in_channels=4,
-        feat_channels=4,
-        anchor_generator=dict(type='AnchorGenerator', scales=[1], ratios=[1.0], strides=[8, 16]),
-        bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0.] * 4, target_stds=[1.] * 4),
-        reg_decoded_bbox=True,
-        loss_cls=dict(type='RankSortLoss', use_sigmoid=True, loss_weight=1.0),
-        loss_bbox=dict(type='GIoULoss', loss_weight=1.0),
-        train_cfg=ConfigDict(
-            assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.7, neg_iou_thr=0.3,
-                          min_pos_iou=0.3, match_low_quality=True, ignore_iof_thr=-1),
-            sampler=dict(type='PseudoSampler'),
-            allowed_border=-1, pos_weight=-1, debug=False)))
+from tiny_model import small_rpn_head
 
 
 def test_rpn_ranks_every_anchor_of_both_images():
     # 32x32 images; level 0: 4x4 anchors of size 8 centred at 0, 8, 16, 24; level 1: 2x2 of size 16
     # centred at 0, 16. Image 0's box is exactly the level-0 anchor at (8, 8) [row 1, col 1],
     # image 1's the level-1 anchor at (16, 16) [row 1, col 1]; every other anchor has IoU < 0.3.
-    head = _rpn_head()
+    head = small_rpn_head()
     assert isinstance(head, BRSRPNHead)
     (recorder, ) = record_ranking_problems(head)
     cls_scores = [torch.zeros(2, 1, 4, 4), torch.zeros(2, 1, 2, 2)]
